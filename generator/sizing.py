@@ -1,0 +1,120 @@
+"""The sizing engine: (cloud, env, products) -> node and database sizes, from the catalog.
+
+The reference tables give a machine type per cell (requirements.md, "Machine types
+per node"); those are used as they are. With a node family the engine instead
+picks the smallest x86 type of that family that meets the cell's CPU and memory
+requirement (R-K8S-5 forbids ARM nodes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalog import Catalog, MachineType, Resources
+from .errors import OptionError
+
+# --env accepts test as a synonym of the dev tier (the tables say "Test/Dev").
+ENV_TIER = {"dev": "dev", "test": "dev", "prod": "prod"}
+
+
+@dataclass(frozen=True)
+class NodeSize:
+    machine_type: str
+    vcpu: int
+    memory_gib: float
+    disk_gib: int
+    zones: int
+    min_nodes: int
+    desired_nodes: int
+    max_nodes: int
+    requirement: Resources
+    premium_storage: bool | None
+
+
+@dataclass(frozen=True)
+class DbSize:
+    machine_class: str
+    vcpu: int
+    memory_gib: float
+    disk_gib: int
+    requirement: Resources
+    waiver: str | None
+
+
+@dataclass(frozen=True)
+class Sizing:
+    tier: str
+    node: NodeSize
+    db: DbSize
+
+
+def pick_from_family(catalog: Catalog, family: str, need: Resources) -> tuple[str, MachineType]:
+    """The smallest x86 type of ``family`` meeting ``need`` (fewest vCPU, then least memory)."""
+    members = {n: m for n, m in catalog.cloud.machine_types.items() if m.family == family}
+    if not members:
+        raise OptionError("--node-family", f"unknown family {family!r}; allowed: {', '.join(node_families(catalog))}")
+    if any(m.arch != "x86_64" for m in members.values()):
+        raise OptionError(
+            "--node-family",
+            f"{family} is an ARM family; Kubernetes nodes must be x86_64 (R-K8S-5); "
+            f"allowed: {', '.join(node_families(catalog))}",
+        )
+    fitting = sorted(
+        ((m.vcpu, m.memory_gib, n) for n, m in members.items() if m.meets(need)),
+    )
+    if not fitting:
+        raise OptionError(
+            "--node-family",
+            f"no {family} type has {need.cpu} cores and {need.memory_gib:g} GB; the largest listed is too small",
+        )
+    name = fitting[0][2]
+    return name, members[name]
+
+
+def node_families(catalog: Catalog) -> list[str]:
+    """Families usable for Kubernetes nodes: every member x86 (R-K8S-5) and not a DB class."""
+    names = catalog.cloud.machine_types
+    db_types = {choice.type for choice in catalog.cloud.mysql.values()}
+    db_families = {names[t].family for t in db_types}
+    families: dict[str, bool] = {}
+    for machine in names.values():
+        families[machine.family] = families.get(machine.family, True) and machine.arch == "x86_64"
+    return sorted(f for f, x86 in families.items() if x86 and f not in db_families)
+
+
+def size(catalog: Catalog, env: str, products: str, node_family: str | None = None) -> Sizing:
+    tier = ENV_TIER[env]
+    ref = catalog.reference
+    need = ref.node_requirements[tier][products]
+    policy = ref.tiers[tier]
+    if node_family:
+        node_type, machine = pick_from_family(catalog, node_family, need)
+    else:
+        node_type = catalog.cloud.nodes[tier][products]
+        machine = catalog.machine(node_type)
+    db_choice = catalog.cloud.mysql[tier]
+    db_machine = catalog.machine(db_choice.type)
+    db_need = ref.mysql_requirements[tier]
+    return Sizing(
+        tier=tier,
+        node=NodeSize(
+            machine_type=node_type,
+            vcpu=machine.vcpu,
+            memory_gib=machine.memory_gib,
+            disk_gib=need.disk_gib,
+            zones=policy.zones,
+            min_nodes=policy.min_nodes,
+            desired_nodes=policy.desired_nodes,
+            max_nodes=policy.max_nodes,
+            requirement=need,
+            premium_storage=machine.premium_storage,
+        ),
+        db=DbSize(
+            machine_class=db_choice.type,
+            vcpu=db_machine.vcpu,
+            memory_gib=db_machine.memory_gib,
+            disk_gib=db_need.disk_gib,
+            requirement=db_need,
+            waiver=db_choice.waiver,
+        ),
+    )
