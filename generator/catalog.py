@@ -123,6 +123,9 @@ class CloudCatalog(_Data):
     # Engine settings by scope (e.g. cluster / instance parameter groups, database flags).
     mysql_parameter_family: str | None = None
     mysql_parameters: dict[str, dict[str, str]] = {}
+    # Cloud-specific service settings the templates place as they are (editions,
+    # SKUs, storage classes, ...): data, so no template hard-codes them.
+    settings: dict[str, Any] = {}
     machine_types: dict[str, MachineType] = Field(min_length=1)
     nodes: dict[Tier, dict[Products, str]]
     mysql: dict[Tier, DbChoice]

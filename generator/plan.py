@@ -35,6 +35,7 @@ class Plan:
     mysql_versions: dict[str, str]
     mysql_parameter_family: str | None
     mysql_parameters: dict[str, dict[str, str]]
+    settings: dict[str, Any]
     standby: bool
     backup_retention_days: int
     deletion_protection: bool
@@ -129,6 +130,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         mysql_versions=dict(cat.mysql_versions),
         mysql_parameter_family=cat.mysql_parameter_family,
         mysql_parameters={k: dict(sorted(v.items())) for k, v in sorted(cat.mysql_parameters.items())},
+        settings=dict(cat.settings),
         standby=policy.standby if opts.standby is None else opts.standby,
         backup_retention_days=opts.backup_retention_days or policy.backup_retention_days,
         deletion_protection=policy.deletion_protection,

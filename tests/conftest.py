@@ -1,0 +1,125 @@
+"""Shared test helpers: generate modules in-process, parse them with python-hcl2, find terraform."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+TERRAFORMRC = REPO / "tests" / "terraformrc.hcl"
+PLUGIN_MIRROR = Path("/opt/tf-plugins")
+CLOUDS = ("aws", "gcp", "azure")
+ENVS = ("dev", "prod")
+PRODUCTS = ("models", "weave", "both")
+COMBOS = [(c, e, p) for c in CLOUDS for e in ENVS for p in PRODUCTS]
+DOMAIN_ARGS = ("--domain", "wandb.example.com", "--dns-zone", "example.com")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run gen-tf in-process; returns (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@lru_cache(maxsize=None)
+def generate(cloud: str, env: str, products: str, *extra: str) -> str:
+    """The module gen-tf writes for these options (cached: generation is deterministic)."""
+    from generator.catalog import load_catalog
+    from generator.options import parse_options
+    from generator.plan import build_plan
+    from generator.render import render_single
+
+    values: dict[str, Any] = {"cloud": cloud, "env": env, "products": products}
+    it = iter(extra)
+    for flag in it:
+        key = flag.lstrip("-").replace("-", "_")
+        values[key] = next(it)
+    opts = parse_options(values)
+    plan = build_plan(opts, load_catalog(cloud))
+    return render_single(cloud, plan.context(), plan.command)
+
+
+_OPTS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Parse HCL text into plain Python values (strings unquoted, expressions as ``${...}``)."""
+    return hcl2.loads(text, serialization_options=_OPTS)
+
+
+@lru_cache(maxsize=None)
+def parsed(cloud: str, env: str, products: str, *extra: str) -> dict[str, Any]:
+    return parse(generate(cloud, env, products, *extra))
+
+
+def blocks(doc: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """Top-level blocks of one kind: resources/data as ``{"type.name": body}``, others as ``{"name": body}``."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in doc.get(kind, []):
+        for label, body in entry.items():
+            if kind in ("resource", "data"):
+                for name, inner in body.items():
+                    found[f"{label}.{name}"] = inner
+            else:
+                found[label] = body
+    return found
+
+
+def resource(doc: dict[str, Any], address: str) -> dict[str, Any]:
+    found = blocks(doc, "resource")
+    assert address in found, f"{address} not generated; have {sorted(found)}"
+    return found[address]
+
+
+def variable_default(doc: dict[str, Any], name: str) -> Any:
+    var = blocks(doc, "variable")[name]
+    assert "default" in var, f"variable {name} has no default"
+    return var["default"]
+
+
+def terraform_or_skip(need_mirror: bool = False) -> str:
+    """Path of terraform; skip locally if it (or the provider mirror) is missing, fail in CI."""
+    path = shutil.which("terraform")
+    problem = None
+    if path is None:
+        problem = "terraform is not on PATH"
+    elif need_mirror and not any(PLUGIN_MIRROR.glob("*/hashicorp/aws/*")):
+        problem = f"no hashicorp/aws provider in the mirror {PLUGIN_MIRROR}"
+    if problem:
+        if IN_CI:
+            pytest.fail(f"{problem}; CI=true requires it")
+        pytest.skip(f"{problem} (set up terraform to run this check)")
+    return path  # type: ignore[return-value]
+
+
+def terraform_env(tmp: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["TF_CLI_CONFIG_FILE"] = str(TERRAFORMRC)
+    env["TF_IN_AUTOMATION"] = "1"
+    env["CHECKPOINT_DISABLE"] = "1"
+    return env
+
+
+def terraform(args: list[str], cwd: Path, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    binary = terraform_or_skip()
+    return subprocess.run(
+        [binary, *args],
+        cwd=cwd,
+        env=terraform_env(),
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
