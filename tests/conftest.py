@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
+from contextlib import redirect_stderr, redirect_stdout
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,20 +37,12 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 @lru_cache(maxsize=None)
 def generate(cloud: str, env: str, products: str, *extra: str) -> str:
-    """The module gen-tf writes for these options (cached: generation is deterministic)."""
-    from generator.catalog import load_catalog
-    from generator.options import parse_options
-    from generator.plan import build_plan
-    from generator.render import render_single
-
-    values: dict[str, Any] = {"cloud": cloud, "env": env, "products": products}
-    it = iter(extra)
-    for flag in it:
-        key = flag.lstrip("-").replace("-", "_")
-        values[key] = next(it)
-    opts = parse_options(values)
-    plan = build_plan(opts, load_catalog(cloud))
-    return render_single(cloud, plan.context(), plan.command)
+    """The module gen-tf writes for these options, through the real CLI (cached: output is deterministic)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--cloud", cloud, "--env", env, "--products", products, *extra])
+    assert code == 0, err.getvalue()
+    return out.getvalue()
 
 
 _OPTS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)

@@ -1,0 +1,105 @@
+"""Catalog loading: the shipped catalogs are valid; broken ones fail naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.catalog import load_catalog, load_file, load_reference
+from generator.errors import CatalogError
+from generator.resources import data_dir
+
+CATALOGS = data_dir("catalogs")
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_shipped_catalogs_load(cloud: str) -> None:
+    catalog = load_catalog(cloud)
+    assert catalog.cloud.cloud == cloud
+    assert catalog.reference.min_versions.kubernetes == "1.29"  # R-K8S-4
+    assert catalog.reference.min_versions.mysql == "8.0"  # R-DB-1
+    assert catalog.cloud.services.kubernetes and catalog.cloud.services.mysql and catalog.cloud.services.object_storage
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_every_family_has_neighbouring_sizes(cloud: str) -> None:
+    """Each chosen type's family lists sizes on both sides, so a requirement-based choice is possible."""
+    catalog = load_catalog(cloud)
+    chosen = {t for row in catalog.cloud.nodes.values() for t in row.values()}
+    chosen |= {c.type for c in catalog.cloud.mysql.values()}
+    for name in chosen:
+        family = catalog.machine(name).family
+        sizes = sorted(m.vcpu for m in catalog.cloud.machine_types.values() if m.family == family)
+        assert len(sizes) >= 3, f"{family} lists only {sizes}"
+
+
+def test_reference_rows_match_requirements_md() -> None:
+    ref = load_reference()
+    assert ref.node_requirements["prod"]["weave"].cpu == 12
+    assert ref.node_requirements["prod"]["weave"].memory_gib == 96
+    assert ref.mysql_requirements["prod"].disk_gib == 500
+    assert ref.db_cpu_alarm.threshold_percent == 40  # R-DB-4
+    assert ref.db_cpu_alarm.period_seconds == 300
+
+
+def _broken(tmp_path: Path, mutate) -> Path:
+    data = yaml.safe_load((CATALOGS / "aws.yaml").read_text())
+    mutate(data)
+    path = tmp_path / "aws.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "mutate,field,words",
+    [
+        (lambda d: d.pop("services"), "services", "required but missing"),
+        (lambda d: d.update(colour="blue"), "colour", "unknown key"),
+        (lambda d: d["machine_types"]["r6i.large"].update(cores=2), "machine_types.r6i.large.cores", "unknown key"),
+        (lambda d: d["machine_types"]["r6i.large"].pop("arch"), "machine_types.r6i.large.arch", "required"),
+        (lambda d: d["machine_types"]["r6i.large"].update(arch="sparc"), "machine_types.r6i.large.arch", "x86_64"),
+        (lambda d: d["nodes"]["prod"].update(both="r6g.4xlarge"), "nodes.prod.both", "R-K8S-5"),
+        (lambda d: d["nodes"]["prod"].update(both="r6i.2xlarge"), "nodes.prod.both", "smaller than the requirement"),
+        (lambda d: d["nodes"]["dev"].update(models="x9.huge"), "nodes.dev.models", "not in machine_types"),
+        (lambda d: d["mysql"]["prod"].update(type="db.r6g.large"), "mysql.prod.type", "smaller than the requirement"),
+        (lambda d: d["defaults"].update(kubernetes_version="1.28"), "defaults.kubernetes_version", "1.29 or newer"),
+        (lambda d: d["mysql_versions"].update({"5.7": "5.7.mysql_aurora.2"}), "mysql_versions.5.7", "8.0 or newer"),
+    ],
+)
+def test_broken_catalog_names_file_and_field(tmp_path: Path, mutate, field: str, words: str) -> None:
+    path = _broken(tmp_path, mutate)
+    with pytest.raises(CatalogError) as info:
+        load_file(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f": {field}:" in message
+    assert words in message
+    assert "\n" not in message
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "aws.yaml"
+    path.write_text("cloud: aws\nservices: [unclosed\n")
+    with pytest.raises(CatalogError) as info:
+        load_file(path)
+    assert str(path) in str(info.value) and "line" in str(info.value)
+
+
+def test_overlay_extends_the_builtin_catalog(tmp_path: Path) -> None:
+    overlay = tmp_path / "extra.yaml"
+    overlay.write_text(
+        "machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a}\n"
+        "nodes:\n  prod: {both: r7a.4xlarge}\n"
+    )
+    catalog = load_catalog("aws", (str(overlay),))
+    assert catalog.cloud.nodes["prod"]["both"] == "r7a.4xlarge"
+    assert catalog.cloud.nodes["prod"]["models"] == "r6i.2xlarge"  # untouched cells stay
+
+
+def test_overlay_for_another_cloud_is_refused(tmp_path: Path) -> None:
+    overlay = tmp_path / "extra.yaml"
+    overlay.write_text("cloud: gcp\n")
+    with pytest.raises(CatalogError, match="cloud"):
+        load_catalog("aws", (str(overlay),))

@@ -1,0 +1,239 @@
+"""The AWS module, asserted requirement by requirement on the parsed HCL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from conftest import DOMAIN_ARGS, blocks, parsed, resource, variable_default
+
+SIZES = {  # typed from requirements.md
+    ("dev", "models"): ("r6i.large", "db.r6g.large"),
+    ("dev", "weave"): ("r6i.xlarge", "db.r6g.large"),
+    ("dev", "both"): ("r6i.xlarge", "db.r6g.large"),
+    ("prod", "models"): ("r6i.2xlarge", "db.r6g.2xlarge"),
+    ("prod", "weave"): ("r6i.4xlarge", "db.r6g.2xlarge"),
+    ("prod", "both"): ("r6i.4xlarge", "db.r6g.2xlarge"),
+}
+COMBOS = [(e, p) for e in ("dev", "test", "prod") for p in ("models", "weave", "both")]
+TIER = {"dev": "dev", "test": "dev", "prod": "prod"}
+
+
+def doc(env: str, products: str, *extra: str) -> dict[str, Any]:
+    return parsed("aws", env, products, *DOMAIN_ARGS, *extra)
+
+
+def resolve(d: dict[str, Any], value: Any) -> Any:
+    """Replace a bare ``${var.x}`` with the variable's default."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\$\{var\.([a-z0-9_]+)\}", value)
+        if match:
+            return variable_default(d, match.group(1))
+    return value
+
+
+@pytest.mark.parametrize("env,products", COMBOS)
+def test_nodes_sized_x86_and_spread(env: str, products: str) -> None:
+    """R-K8S-5, R-LAYER-1, sizing table: node type, disk, counts and zones."""
+    d = doc(env, products)
+    node_type = SIZES[(TIER[env], products)][0]
+    group = resource(d, "aws_eks_node_group.this")
+    assert [resolve(d, t) for t in group["instance_types"]] == [node_type]
+    assert group["ami_type"] == "AL2023_x86_64_STANDARD"
+    scaling = group["scaling_config"][0]
+    zones = 3 if env == "prod" else 2
+    assert resolve(d, scaling["min_size"]) >= 2
+    assert resolve(d, scaling["min_size"]) == zones
+    assert resolve(d, scaling["desired_size"]) >= resolve(d, scaling["min_size"])
+    assert resolve(d, scaling["max_size"]) >= resolve(d, scaling["desired_size"])
+    assert group["subnet_ids"] == "${slice(aws_subnet.private[*].id, 0, var.node_zone_count)}"
+    assert variable_default(d, "node_zone_count") == zones
+    template = resource(d, "aws_launch_template.nodes")
+    ebs = template["block_device_mappings"][0]["ebs"][0]
+    assert resolve(d, ebs["volume_size"]) == 100
+    assert ebs["volume_type"] == "gp3" and ebs["encrypted"] is True
+    assert template["metadata_options"][0]["http_tokens"] == "required"  # IMDSv2
+
+
+def test_arm_node_types_rejected_by_the_variable() -> None:
+    d = doc("prod", "both")
+    condition = blocks(d, "variable")["node_instance_type"]["validation"][0]["condition"]
+    regex = re.search(r'regex\("(.+?)", var', condition).group(1).replace("\\\\", "\\")
+    for arm in ("r6g.large", "m7gd.xlarge", "c6gn.2xlarge", "r8g.4xlarge"):
+        assert re.search(regex, arm), arm
+    for x86 in ("r6i.large", "m6i.xlarge", "r7iz.2xlarge", "r6a.large", "m5.large"):
+        assert not re.search(regex, x86), x86
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_eks_cluster(env: str) -> None:
+    d = doc(env, "both")
+    cluster = resource(d, "aws_eks_cluster.this")
+    assert cluster["version"] == "${var.kubernetes_version}"
+    validation = blocks(d, "variable")["kubernetes_version"]["validation"][0]
+    assert ">= 29" in validation["condition"]  # R-K8S-4
+    assert cluster["encryption_config"][0]["resources"] == ["secrets"]
+    assert cluster["encryption_config"][0]["provider"][0]["key_arn"] == "${aws_kms_key.this.arn}"
+    assert set(cluster["enabled_cluster_log_types"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    assert cluster["vpc_config"][0]["endpoint_private_access"] is True
+
+
+def test_network_has_three_zones_and_nat_egress() -> None:
+    """R-NET-1: private + public subnets in 3 AZs, NAT egress for the nodes."""
+    d = doc("prod", "both")
+    assert resource(d, "aws_subnet.private")["count"] == 3
+    assert resource(d, "aws_subnet.public")["count"] == 3
+    nat = resource(d, "aws_nat_gateway.this")
+    assert nat["count"] == "${var.single_nat_gateway ? 1 : 3}"
+    assert variable_default(d, "single_nat_gateway") is False  # one per zone in prod
+    assert variable_default(doc("dev", "both"), "single_nat_gateway") is True
+    route = resource(d, "aws_route_table.private")["route"][0]
+    assert route["cidr_block"] == "0.0.0.0/0" and "aws_nat_gateway.this" in route["nat_gateway_id"]
+
+
+def test_csi_driver_and_lb_controller_iam() -> None:
+    """R-K8S-3 (EBS CSI add-on with IRSA role) and R-K8S-2 (LB controller IAM)."""
+    d = doc("dev", "models")
+    addon = resource(d, "aws_eks_addon.ebs_csi")
+    assert addon["addon_name"] == "aws-ebs-csi-driver"
+    assert addon["service_account_role_arn"] == "${aws_iam_role.ebs_csi.arn}"
+    trust = blocks(d, "data")["aws_iam_policy_document.ebs_csi_assume"]["statement"][0]
+    subs = [c for c in trust["condition"] if c["variable"].endswith(":sub")]
+    assert subs[0]["values"] == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    assert resource(d, "aws_iam_openid_connect_provider.eks")["client_id_list"] == ["sts.amazonaws.com"]
+    lb = blocks(d, "data")["aws_iam_policy_document.lb_controller"]
+    actions = {a for s in lb["statement"] for a in s["actions"]}
+    assert {"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:CreateLoadBalancer"} <= actions
+    assert resource(d, "aws_iam_role_policy.lb_controller")["role"] == "${aws_iam_role.lb_controller.id}"
+
+
+@pytest.mark.parametrize("env,products", COMBOS)
+def test_aurora_mysql(env: str, products: str) -> None:
+    """R-DB-1/2/3/5: Aurora MySQL 3, sized, encrypted, private, backed up, standby in prod."""
+    d = doc(env, products)
+    prod = TIER[env] == "prod"
+    cluster = resource(d, "aws_rds_cluster.metadata")
+    assert cluster["engine"] == "aurora-mysql"
+    engines = blocks(d, "locals")
+    assert any(v.get("aurora_engine_versions") == {"8.0": "8.0.mysql_aurora.3.08.2"} for v in d["locals"])
+    assert cluster["engine_version"] == "${local.aurora_engine_versions[var.mysql_version]}"
+    assert variable_default(d, "mysql_version") == "8.0"
+    assert cluster["storage_encrypted"] is True and cluster["kms_key_id"] == "${aws_kms_key.this.arn}"
+    assert cluster["manage_master_user_password"] is True
+    assert "master_password" not in cluster
+    assert resolve(d, cluster["backup_retention_period"]) == (14 if prod else 7)
+    assert resolve(d, cluster["backup_retention_period"]) >= 7
+    assert re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", resolve(d, cluster["preferred_backup_window"]))
+    assert resolve(d, cluster["deletion_protection"]) is prod
+    primary = resource(d, "aws_rds_cluster_instance.primary")
+    assert resolve(d, primary["instance_class"]) == SIZES[(TIER[env], products)][1]
+    assert primary["publicly_accessible"] is False
+    standby = resource(d, "aws_rds_cluster_instance.standby")
+    assert standby["count"] == "${var.db_standby ? 1 : 0}"
+    assert variable_default(d, "db_standby") is prod
+    assert primary["availability_zone"] == "${local.azs[0]}" and standby["availability_zone"] == "${local.azs[1]}"
+    del engines
+
+
+def test_standby_switch() -> None:
+    assert variable_default(doc("prod", "both", "--no-standby"), "db_standby") is False
+    assert variable_default(doc("dev", "both", "--standby"), "db_standby") is True
+
+
+def test_retention_option_and_validation() -> None:
+    d = doc("dev", "both", "--backup-retention-days", "21")
+    assert variable_default(d, "backup_retention_days") == 21
+    condition = blocks(d, "variable")["backup_retention_days"]["validation"][0]["condition"]
+    assert "var.backup_retention_days >= 7" in condition
+
+
+def test_db_only_reachable_from_cluster() -> None:
+    d = doc("prod", "both")
+    rule = resource(d, "aws_vpc_security_group_ingress_rule.metadata_from_cluster")
+    assert rule["from_port"] == 3306 and rule["to_port"] == 3306
+    assert "cluster_security_group_id" in rule["referenced_security_group_id"]
+    assert "cidr_ipv4" not in rule
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_cpu_alarm(env: str) -> None:
+    """R-DB-4: CPU above 40% for 5 minutes, notifying SNS."""
+    d = doc(env, "both")
+    alarm = resource(d, "aws_cloudwatch_metric_alarm.db_cpu")
+    assert alarm["namespace"] == "AWS/RDS" and alarm["metric_name"] == "CPUUtilization"
+    assert alarm["comparison_operator"] == "GreaterThanThreshold"
+    assert resolve(d, alarm["threshold"]) == 40
+    assert resolve(d, alarm["period"]) * alarm["evaluation_periods"] == 300
+    assert alarm["dimensions"]["DBClusterIdentifier"] == "${aws_rds_cluster.metadata.cluster_identifier}"
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.alarms.arn}"]
+
+
+def test_bucket() -> None:
+    """R-OBJ-1: CORS for pre-signed URLs; public access blocked, SSE-KMS, versioning, TLS only."""
+    d = doc("prod", "both")
+    rule = resource(d, "aws_s3_bucket_cors_configuration.artifacts")["cors_rule"][0]
+    assert set(rule["allowed_methods"]) == {"GET", "PUT", "HEAD"}
+    assert rule["allowed_origins"] == ["https://${var.domain}"]
+    assert variable_default(d, "domain") == "wandb.example.com"
+    assert rule["expose_headers"] == ["ETag"]
+    block = resource(d, "aws_s3_bucket_public_access_block.artifacts")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    sse = resource(d, "aws_s3_bucket_server_side_encryption_configuration.artifacts")["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
+    assert resource(d, "aws_s3_bucket_versioning.artifacts")["versioning_configuration"][0]["status"] == "Enabled"
+    deny = blocks(d, "data")["aws_iam_policy_document.artifacts_bucket"]["statement"][0]
+    assert deny["effect"] == "Deny"
+    assert deny["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+
+
+def test_wandb_irsa_role_can_read_write_and_presign() -> None:
+    d = doc("dev", "both")
+    trust = blocks(d, "data")["aws_iam_policy_document.wandb_assume"]["statement"][0]
+    assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert trust["principals"][0]["identifiers"] == ["${aws_iam_openid_connect_provider.eks.arn}"]
+    policy = blocks(d, "data")["aws_iam_policy_document.wandb_bucket"]
+    actions = {a for s in policy["statement"] for a in s["actions"]}
+    assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "kms:GenerateDataKey"} <= actions
+
+
+def test_dns_and_tls_with_a_zone() -> None:
+    """R-DNS-1 (A alias record) and R-TLS-1 (ACM certificate, TLS at the load balancer)."""
+    d = doc("prod", "both")
+    assert variable_default(d, "dns_zone_name") == "example.com"
+    record = resource(d, "aws_route53_record.wandb")
+    assert record["type"] == "A" and record["name"] == "${var.domain}"
+    assert record["alias"][0]["name"] == "${aws_lb.wandb.dns_name}"
+    cert = resource(d, "aws_acm_certificate.wandb")
+    assert cert["validation_method"] == "DNS" and cert["domain_name"] == "${var.domain}"
+    listener = resource(d, "aws_lb_listener.https")
+    assert listener["protocol"] == "HTTPS" and listener["port"] == 443
+    assert listener["certificate_arn"] == "${local.certificate_arn}"
+    assert resource(d, "aws_lb_listener.http")["default_action"][0]["redirect"][0]["protocol"] == "HTTPS"
+
+
+def test_without_a_zone_the_module_takes_a_certificate() -> None:
+    d = parsed("aws", "dev", "models")
+    assert variable_default(d, "dns_zone_name") == ""
+    assert "default" not in blocks(d, "variable")["domain"]  # required at apply time
+    assert resource(d, "aws_route53_record.wandb")["count"] == "${local.manage_dns ? 1 : 0}"
+    pre = resource(d, "aws_lb_listener.https")["lifecycle"][0]["precondition"][0]
+    assert pre["condition"] == '${local.certificate_arn != ""}'
+
+
+def test_outputs_and_no_secrets() -> None:
+    d = doc("prod", "both")
+    outputs = blocks(d, "output")
+    for name in ("cluster_name", "cluster_endpoint", "kubeconfig_command", "db_endpoint", "db_secret_arn", "bucket_name", "url"):
+        assert name in outputs, name
+    assert outputs["db_secret_arn"]["value"] == "${aws_rds_cluster.metadata.master_user_secret[0].secret_arn}"
+    text = repr(d).lower()
+    assert "password =" not in text and "master_password" not in text
+
+
+def test_tags_reach_every_resource() -> None:
+    d = doc("dev", "both", "--tag", "team=ml")
+    assert variable_default(d, "tags") == {"team": "ml"}
+    provider = d["provider"][0]["aws"]
+    assert provider["default_tags"][0]["tags"] == "${local.tags}"

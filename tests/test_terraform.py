@@ -1,0 +1,129 @@
+"""Terraform's own verdicts on the output: fmt on every module, validate on every AWS module,
+and the variables' validation rules evaluated by terraform itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import COMBOS, DOMAIN_ARGS, generate, terraform, terraform_or_skip
+
+pytestmark = pytest.mark.terraform
+
+AWS_COMBOS = [(e, p) for e in ("dev", "test", "prod") for p in ("models", "weave", "both")]
+
+
+def _cloud_ready(cloud: str) -> bool:
+    from generator.resources import data_dir
+
+    return (data_dir("templates") / cloud / "cluster.tf.j2").exists()
+
+
+@pytest.mark.parametrize("cloud,env,products", COMBOS)
+@pytest.mark.parametrize("with_zone", [True, False], ids=["zone", "nozone"])
+def test_fmt_clean(tmp_path: Path, cloud: str, env: str, products: str, with_zone: bool) -> None:
+    terraform_or_skip()
+    extra = DOMAIN_ARGS if with_zone else ()
+    (tmp_path / "main.tf").write_text(generate(cloud, env, products, *extra))
+    proc = terraform(["fmt", "-check", "-diff", "-no-color", "main.tf"], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def aws_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised directory: every AWS module needs the same provider, so init runs once."""
+    terraform_or_skip(need_mirror=True)
+    work = tmp_path_factory.mktemp("aws-validate")
+    (work / "main.tf").write_text(generate("aws", "dev", "models"))
+    proc = terraform(["init", "-backend=false", "-input=false", "-no-color"], work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return work
+
+
+@pytest.mark.parametrize("env,products", AWS_COMBOS)
+@pytest.mark.parametrize("with_zone", [True, False], ids=["zone", "nozone"])
+def test_aws_validates(aws_workdir: Path, env: str, products: str, with_zone: bool) -> None:
+    extra = DOMAIN_ARGS if with_zone else ()
+    (aws_workdir / "main.tf").write_text(generate("aws", env, products, *extra))
+    proc = terraform(["validate", "-json", "-no-color"], aws_workdir)
+    result = json.loads(proc.stdout)
+    assert result["valid"] is True, json.dumps(result["diagnostics"], indent=1)
+    assert result["error_count"] == 0
+    assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=1)
+
+
+def test_validate_catches_a_broken_module(aws_workdir: Path, tmp_path: Path) -> None:
+    """The check above can fail: a wrong argument makes terraform say invalid."""
+    broken = tmp_path / "broken"
+    shutil.copytree(aws_workdir, broken, symlinks=True)
+    text = generate("aws", "dev", "models").replace("enable_key_rotation     = true", "enable_key_rotation = true\n  key_rotation_colour = 1")
+    (broken / "main.tf").write_text(text)
+    proc = terraform(["validate", "-json", "-no-color"], broken)
+    assert json.loads(proc.stdout)["valid"] is False
+
+
+# ---- variable validation rules, evaluated by terraform ----------------------
+
+def _variables_only(cloud: str, tmp: Path) -> Path:
+    """Just the variables of a module, so terraform can plan it without any provider."""
+    from generator.catalog import load_catalog
+    from generator.options import parse_options
+    from generator.plan import build_plan
+    from generator.render import render_topic
+
+    plan = build_plan(parse_options({"cloud": cloud, "env": "prod", "products": "both"}), load_catalog(cloud))
+    (tmp / "variables.tf").write_text(render_topic(cloud, "variables", plan.context()))
+    return tmp
+
+
+# Sample values for variables a module requires (no default), so terraform can plan it.
+SAMPLES = {
+    "domain": "wandb.example.com",
+    "project_id": "wandb-project-123",
+    "subscription_id": "00000000-0000-0000-0000-000000000000",
+}
+
+
+@pytest.mark.parametrize(
+    "cloud,assignment,ok",
+    [
+        (c, a, ok)
+        for c in ("aws", "gcp", "azure")
+        for a, ok in (
+            ("kubernetes_version=1.28", False),
+            ("kubernetes_version=1.29", True),
+            ("kubernetes_version=1.33", True),
+            ("kubernetes_version=latest", False),
+            ("mysql_version=5.7", False),
+            ("mysql_version=8.0", True),
+            ("backup_retention_days=3", False),
+            ("backup_retention_days=7", True),
+            ("name=Bad_Name", False),
+        )
+    ],
+)
+def test_variable_rules_hold_in_terraform(tmp_path: Path, cloud: str, assignment: str, ok: bool) -> None:
+    """R-K8S-4, R-DB-1, R-DB-2: the module itself refuses what the CLI refuses."""
+    if not _cloud_ready(cloud):
+        pytest.skip(f"{cloud} templates are not written yet")
+    work = _variables_only(cloud, tmp_path)
+    required = _required_variables((work / "variables.tf").read_text())
+    unknown = set(required) - set(SAMPLES)
+    assert not unknown, f"add sample values for required variables {unknown}"
+    samples = [f"-var={name}={SAMPLES[name]}" for name in required]
+    args = ["plan", "-input=false", "-no-color", "-refresh=false", *samples, f"-var={assignment}"]
+    proc = terraform(args, work)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert proc.returncode != 0
+        assert "Invalid value for variable" in proc.stderr
+
+
+def _required_variables(text: str) -> list[str]:
+    from conftest import blocks, parse
+
+    return [name for name, body in blocks(parse(text), "variable").items() if "default" not in body]
