@@ -80,12 +80,25 @@ class DbAlarm(_Data):
     period_seconds: int = Field(ge=60)
 
 
+class ProviderPin(_Data):
+    source: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
+    version: str
+
+
+class OperatorChart(_Data):
+    repository: str = Field(pattern=r"^(https|oci)://")
+    name: str
+    version: str
+
+
 class Reference(_Data):
     min_versions: MinVersions
     node_requirements: dict[Tier, dict[Products, Resources]]
     mysql_requirements: dict[Tier, Resources]
     tiers: dict[Tier, TierPolicy]
     db_cpu_alarm: DbAlarm
+    app_providers: dict[str, ProviderPin]
+    operator_chart: OperatorChart
 
 
 class Services(_Data):
@@ -104,11 +117,6 @@ class DbChoice(_Data):
     type: str
     # Why a chosen class below its sizing row is kept (the reference table's own choice).
     waiver: str | None = None
-
-
-class ProviderPin(_Data):
-    source: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
-    version: str
 
 
 class CloudCatalog(_Data):

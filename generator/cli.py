@@ -90,6 +90,13 @@ def cli() -> None:
     metavar="KEY=VALUE",
     help="Tag (label on GCP) for every resource; repeatable.",
 )
+@click.option(
+    "--layer",
+    type=click.Choice(["infra", "app"]),
+    default="infra",
+    show_default=True,
+    help="infra: the cloud resources; app: the W&B operator and instance, applied after infra (R-K8S-1).",
+)
 @click.option("--node-family", help="Pick nodes from this x86 family instead of the table's type (e.g. m6i, n2d-highmem).")
 @click.option(
     "--catalog",
@@ -108,7 +115,7 @@ def generate(catalogs: tuple[str, ...], **values: Any) -> None:
 
     opts = parse_options(values)
     plan = build_plan(opts, load_catalog(opts.cloud, catalogs))
-    text = render_single(plan.cloud, plan.context(), plan.command)
+    text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
     # Written in one call only after everything rendered: no partial output.
     sys.stdout.write(text)
 

@@ -45,6 +45,7 @@ OPTION_OF = {
     "backup_retention_days": "--backup-retention-days",
     "tags": "--tag",
     "node_family": "--node-family",
+    "layer": "--layer",
 }
 
 
@@ -66,6 +67,8 @@ class Options(BaseModel):
     backup_retention_days: int | None = None
     tags: dict[str, str] = {}
     node_family: str | None = None
+    # Which root module: the cloud infrastructure, or the W&B application on it.
+    layer: Literal["infra", "app"] = "infra"
 
     @field_validator("name")
     @classmethod

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .catalog import Catalog, DbAlarm, ProviderPin, Services, version_tuple
+from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, version_tuple
 from .errors import OptionError
 from .options import Options
 from .sizing import DbSize, NodeSize, size
@@ -21,6 +21,7 @@ from .sizing import DbSize, NodeSize, size
 @dataclass(frozen=True)
 class Plan:
     cloud: str
+    layer: str
     env: str
     tier: str
     products: str
@@ -47,6 +48,9 @@ class Plan:
     node_image: str
     terraform_version: str
     providers: dict[str, ProviderPin]
+    # The application layer's providers: the cloud's own, then kubernetes and helm.
+    app_providers: dict[str, ProviderPin]
+    operator_chart: OperatorChart
     command: str
     retention_range: tuple[int, int] = field(default=(7, 35))
 
@@ -65,6 +69,8 @@ class Plan:
 def canonical_command(opts: Options) -> str:
     """The command that regenerates this output, options in a fixed order."""
     args = ["gen-tf", "--cloud", opts.cloud, "--env", opts.env, "--products", opts.products]
+    if opts.layer != "infra":
+        args += ["--layer", opts.layer]
     if opts.name != "wandb":
         args += ["--name", opts.name]
     for flag, value in (
@@ -116,6 +122,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
     policy = ref.tiers[sizing.tier]
     return Plan(
         cloud=opts.cloud,
+        layer=opts.layer,
         env=opts.env,
         tier=sizing.tier,
         products=opts.products,
@@ -142,5 +149,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         node_image=cat.node_image,
         terraform_version=cat.terraform_version,
         providers=dict(cat.providers),
+        app_providers={**cat.providers, **ref.app_providers},
+        operator_chart=ref.operator_chart,
         command=canonical_command(opts),
     )

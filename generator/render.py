@@ -10,11 +10,13 @@ generated-file header and passes through :func:`generator.hclfmt.format_hcl`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
 import jinja2
 
+from . import __version__
 from .errors import RenderError
 from .hclfmt import format_hcl
 from .resources import data_dir
@@ -33,6 +35,24 @@ TOPICS: tuple[tuple[str, str], ...] = (
     ("monitoring", "Monitoring"),
     ("outputs", "Outputs"),
 )
+
+# The application layer (a second root module, applied after the cluster exists).
+APP_TOPICS: tuple[tuple[str, str], ...] = (
+    ("versions", "Terraform and provider versions"),
+    ("providers", "Providers"),
+    ("variables", "Variables"),
+    ("locals", "Locals"),
+    ("operator", "The W&B operator (R-K8S-1)"),
+    ("wandb", "The W&B instance"),
+    ("outputs", "Outputs"),
+)
+LAYERS: dict[str, tuple[tuple[str, str], ...]] = {"infra": TOPICS, "app": APP_TOPICS}
+
+
+def template_dir(cloud: str, layer: str) -> str:
+    """``templates/<cloud>`` for the infrastructure, ``templates/app/<cloud>`` for the application."""
+    return cloud if layer == "infra" else f"{layer}/{cloud}"
+
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -62,10 +82,27 @@ def _key(key: str) -> str:
     return key if _IDENT.match(key) else hcl(key)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates cached per user (keyed by template source), so a run skips parsing.
+
+    Purely a speed-up: output does not depend on it, and an unwritable cache is ignored.
+    """
+    if os.environ.get("GEN_TF_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "gen-tf", f"jinja-{__version__}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(folder)
+
+
 def environment() -> jinja2.Environment:
     """The single Jinja environment: strict about undefined names, no stray whitespace."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -98,9 +135,9 @@ def banner(title: str) -> str:
     return f"{rule}\n# {title}\n{rule}\n"
 
 
-def render_topic(cloud: str, topic: str, context: dict[str, Any]) -> str:
+def render_topic(cloud: str, topic: str, context: dict[str, Any], layer: str = "infra") -> str:
     """Render one topic template to formatted HCL (no header)."""
-    name = f"{cloud}/{topic}.tf.j2"
+    name = f"{template_dir(cloud, layer)}/{topic}.tf.j2"
     try:
         text = _env().get_template(name).render(**context)
     except jinja2.TemplateNotFound:
@@ -112,21 +149,21 @@ def render_topic(cloud: str, topic: str, context: dict[str, Any]) -> str:
     return format_hcl(text) if text.strip() else ""
 
 
-def render_files(cloud: str, context: dict[str, Any], command: str) -> dict[str, str]:
+def render_files(cloud: str, context: dict[str, Any], command: str, layer: str = "infra") -> dict[str, str]:
     """One formatted file per topic: ``{"versions.tf": "...", ...}`` (empty topics left out)."""
     files: dict[str, str] = {}
-    for topic, _title in TOPICS:
-        body = render_topic(cloud, topic, context)
+    for topic, _title in LAYERS[layer]:
+        body = render_topic(cloud, topic, context, layer)
         if body:
             files[f"{topic}.tf"] = header(command) + "\n" + body
     return files
 
 
-def render_single(cloud: str, context: dict[str, Any], command: str) -> str:
+def render_single(cloud: str, context: dict[str, Any], command: str, layer: str = "infra") -> str:
     """The whole module as one file, topics in order under banners."""
     parts = [header(command)]
-    for topic, title in TOPICS:
-        body = render_topic(cloud, topic, context)
+    for topic, title in LAYERS[layer]:
+        body = render_topic(cloud, topic, context, layer)
         if body:
             parts.append(banner(title) + "\n" + body)
     return "\n".join(parts)
