@@ -50,18 +50,16 @@ def cli() -> None:
         "Requirement IDs (R-DB-4, ...) refer to the W&B reference architecture."
     ),
 )
-@click.option("--cloud", required=True, type=click.Choice(["aws", "gcp", "azure"]), help="Target cloud.")
+@click.option("--cloud", type=click.Choice(["aws", "gcp", "azure"]), help="Target cloud (required, here or in --config).")
 @click.option(
     "--env",
-    required=True,
     type=click.Choice(["dev", "test", "prod"]),
-    help="Environment tier; test is sized like dev (the tables' Test/Dev row).",
+    help="Environment tier (required); test is sized like dev (the tables' Test/Dev row).",
 )
 @click.option(
     "--products",
-    required=True,
     type=click.Choice(["models", "weave", "both"]),
-    help="Product mix the nodes are sized for.",
+    help="Product mix the nodes are sized for (required).",
 )
 @click.option("--name", default="wandb", show_default=True, help="Name prefix of every resource (3-20 of a-z, 0-9, -).")
 @click.option("--region", help="Cloud region (default: the catalog's, e.g. us-east-1).")
@@ -105,19 +103,133 @@ def cli() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Catalog file overlaid on the built-in one; repeatable.",
 )
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="YAML or TOML file with any of these options as keys (cloud, env, k8s_version, tags, ...); flags override it.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Write a module directory (versions.tf, variables.tf, topic files, outputs.tf, README.md, "
+    "terraform.tfvars.example) instead of stdout; atomic.",
+)
+@click.option("--check", is_flag=True, help="With --out-dir: exit 1 and print a diff if the directory is not what gen-tf would write.")
+@click.option("--force", is_flag=True, help="With --out-dir: overwrite files that gen-tf did not generate.")
 @click.version_option(__version__, prog_name="gen-tf")
-def generate(catalogs: tuple[str, ...], **values: Any) -> None:
-    """Write a Terraform root module for W&B to stdout."""
+@click.pass_context
+def generate(
+    ctx: click.Context,
+    catalogs: tuple[str, ...],
+    config_file: str | None,
+    out_dir: str | None,
+    check: bool,
+    force: bool,
+    **values: Any,
+) -> None:
+    """Write a Terraform root module for W&B to stdout (or --out-dir)."""
     from .catalog import load_catalog
-    from .options import parse_options
     from .plan import build_plan
-    from .render import render_single
 
-    opts = parse_options(values)
-    plan = build_plan(opts, load_catalog(opts.cloud, catalogs))
-    text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
-    # Written in one call only after everything rendered: no partial output.
-    sys.stdout.write(text)
+    if check and not out_dir:
+        raise OptionError("--check", "needs --out-dir DIR (the module directory to compare)")
+    opts, from_file = _options(ctx, values, config_file)
+    try:
+        plan = build_plan(opts, load_catalog(opts.cloud, catalogs))
+    except OptionError as exc:
+        raise _blame_config(exc, from_file, config_file) from None
+    if out_dir is None:
+        from .render import render_single
+
+        text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
+        # Written in one call only after everything rendered: no partial output.
+        sys.stdout.write(text)
+        return
+    from pathlib import Path
+
+    from . import outdir
+
+    files = module_files(plan)
+    root = Path(out_dir)
+    if check:
+        drift = outdir.check(root, files)
+        if not drift.clean:
+            sys.stdout.write(drift.diff)
+            click.echo(
+                f"gen-tf: {root} is out of date ({len(drift.changed)} changed, {len(drift.missing)} missing, "
+                f"{len(drift.extra)} extra); regenerate with: {plan.command} --out-dir {root}",
+                err=True,
+            )
+            ctx.exit(1)
+        click.echo(f"gen-tf: {root} is up to date", err=True)
+        return
+    written = outdir.write(root, files, force=force)
+    click.echo(f"gen-tf: wrote {len(written)} files to {root}", err=True)
+
+
+def module_files(plan: Any) -> dict[str, str]:
+    """Every file of a module directory: the topic files plus README.md and terraform.tfvars.example."""
+    from .moduledoc import readme_context, scan, tfvars_example
+    from .render import render_files, render_template
+
+    files = render_files(plan.cloud, plan.context(), plan.command, plan.layer)
+    fields = scan("".join(files[name] for name in ("variables.tf", "outputs.tf") if name in files))
+    files["terraform.tfvars.example"] = tfvars_example(fields, plan.command)
+    files["README.md"] = render_template("module_readme.md.j2", {"plan": plan, **readme_context(fields)})
+    return files
+
+
+def _options(ctx: click.Context, values: dict[str, Any], config_file: str | None) -> tuple[Any, set[str]]:
+    """Merge --config (if any) under the command line; return the options and the keys taken from the file."""
+    from .config import read_config
+    from .options import OPTION_OF, parse_options
+
+    file_values: dict[str, Any] = read_config(config_file, list(OPTION_OF)) if config_file else {}
+    merged: dict[str, Any] = {}
+    from_file: set[str] = set()
+    for key, value in values.items():
+        given = ctx.get_parameter_source(key) is click.core.ParameterSource.COMMANDLINE
+        if key in file_values and not given:
+            merged[key] = file_values[key]
+            from_file.add(key)
+        elif key == "tags" and "tags" in file_values:
+            merged[key] = {**file_values["tags"], **value}
+        else:
+            merged[key] = value
+    merged = {k: v for k, v in merged.items() if v is not None}
+    try:
+        return parse_options(merged), from_file
+    except OptionError as exc:
+        raise _blame_config(exc, from_file, config_file) from None
+
+
+def _blame_config(exc: OptionError, from_file: set[str], config_file: str | None) -> GenTfError:
+    """An error about a value that came from the config file names the file and key instead of the flag."""
+    from .config import ConfigError
+    from .options import OPTION_OF
+
+    field = next((f for f, flag in OPTION_OF.items() if flag == exc.option), None)
+    if config_file and field in from_file:
+        return ConfigError(config_file, field, exc.detail)
+    return exc
+
+
+@cli.command("sizes")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--cloud", "clouds", multiple=True, type=click.Choice(["aws", "gcp", "azure"]), help="Only these clouds.")
+def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
+    """Print the sizing matrix: cloud x env x products -> nodes and database."""
+    from .sizes import matrix, render_matrix
+
+    sys.stdout.write(render_matrix(matrix(clouds or None), fmt))
 
 
 def _one_line(message: str) -> str:
@@ -127,7 +239,8 @@ def _one_line(message: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, mapping every expected failure to exit code 2."""
     try:
-        cli.main(args=argv, prog_name="gen-tf", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        result = cli.main(args=argv, prog_name="gen-tf", standalone_mode=False)
     except click.exceptions.UsageError as exc:
         click.echo(f"gen-tf: error: {_one_line(exc.format_message())}", err=True)
         return EXIT_USAGE
@@ -139,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("gen-tf: aborted", err=True)
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

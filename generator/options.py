@@ -8,7 +8,7 @@ catalog (regions, supported MySQL versions, minimum versions) are checked in
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -143,4 +143,9 @@ def parse_options(values: dict[str, Any]) -> Options:
             message = f"{first['input']!r} is not allowed; " + message.replace("Input should be", "use")
         elif first["type"] == "extra_forbidden":
             message = "is not a known option"
+        elif first["type"] == "missing":
+            allowed = get_args(Options.model_fields[field].annotation)
+            message = "is required" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+        elif first["type"] in ("string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "dict_type"):
+            message = f"{first['input']!r} is not allowed: {message[0].lower()}{message[1:]} (quote version numbers, e.g. \"1.30\")"
         raise OptionError(option, message) from None

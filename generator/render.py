@@ -149,6 +149,14 @@ def render_topic(cloud: str, topic: str, context: dict[str, Any], layer: str = "
     return format_hcl(text) if text.strip() else ""
 
 
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Render a non-Terraform template (e.g. a module README) as it is."""
+    try:
+        return _env().get_template(name).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template {name}: {exc.message}") from None
+
+
 def render_files(cloud: str, context: dict[str, Any], command: str, layer: str = "infra") -> dict[str, str]:
     """One formatted file per topic: ``{"versions.tf": "...", ...}`` (empty topics left out)."""
     files: dict[str, str] = {}

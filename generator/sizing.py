@@ -17,6 +17,11 @@ from .errors import OptionError
 ENV_TIER = {"dev": "dev", "test": "dev", "prod": "prod"}
 
 
+def _gib(value: float) -> float | int:
+    """Whole numbers print as 16, not 16.0."""
+    return int(value) if float(value).is_integer() else value
+
+
 @dataclass(frozen=True)
 class NodeSize:
     machine_type: str
@@ -100,7 +105,7 @@ def size(catalog: Catalog, env: str, products: str, node_family: str | None = No
         node=NodeSize(
             machine_type=node_type,
             vcpu=machine.vcpu,
-            memory_gib=machine.memory_gib,
+            memory_gib=_gib(machine.memory_gib),
             disk_gib=need.disk_gib,
             zones=policy.zones,
             min_nodes=policy.min_nodes,
@@ -112,7 +117,7 @@ def size(catalog: Catalog, env: str, products: str, node_family: str | None = No
         db=DbSize(
             machine_class=db_choice.type,
             vcpu=db_machine.vcpu,
-            memory_gib=db_machine.memory_gib,
+            memory_gib=_gib(db_machine.memory_gib),
             disk_gib=db_need.disk_gib,
             requirement=db_need,
             waiver=db_choice.waiver,

@@ -36,7 +36,7 @@ BASE = ["--cloud", "aws", "--env", "prod", "--products", "both"]
         ([*BASE, "--node-family", "r6g"], "--node-family", "R-K8S-5"),
         ([*BASE, "--node-family", "x9"], "--node-family", "allowed:"),
         (["--cloud", "gcp", "--env", "dev", "--products", "both", "--tag", "Team=ML"], "--tag", "lowercase"),
-        (["--cloud", "aws", "--products", "both"], "--env", "Missing option"),
+        (["--cloud", "aws", "--products", "both"], "--env", "is required; allowed: dev, test, prod"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], option: str, allowed: str) -> None:

@@ -1,0 +1,66 @@
+"""Config files (YAML or TOML): every command-line option as a key.
+
+Keys may be written with hyphens or underscores (``k8s-version`` or
+``k8s_version``); ``tags`` is a mapping. Command-line flags override the file.
+Unknown keys fail with the closest known key as a suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import GenTfError
+
+
+class ConfigError(GenTfError):
+    """A config file is unreadable or holds an unknown key or a bad value."""
+
+    def __init__(self, path: str, key: str, message: str) -> None:
+        self.path = path
+        self.key = key
+        super().__init__(f"config {path}: {key}: {message}")
+
+
+def read_config(path: str, known: list[str]) -> dict[str, Any]:
+    """The file's settings as ``{field: value}``; ``known`` lists the accepted field names."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, "file", f"cannot be read ({exc.strerror})") from None
+    if file.suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(path, "toml", f"is not valid TOML ({exc})") from None
+    else:
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark is not None else "yaml"
+            raise ConfigError(path, where, "is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, "top level", "must be a mapping of option names to values")
+    settings: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = str(raw_key).replace("-", "_")
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(path, str(raw_key), f"unknown key{hint} Allowed: {', '.join(sorted(known))}")
+        if key == "tags" and not isinstance(value, dict):
+            raise ConfigError(path, str(raw_key), "must be a mapping of tag names to values")
+        if key == "tags":
+            value = {str(k): str(v) for k, v in value.items()}
+        settings[key] = value
+    return settings
