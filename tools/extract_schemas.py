@@ -14,7 +14,8 @@ compact, deterministic JSON file per provider to ``generator/schemas/``::
      "resources": {type: schema}, "data_sources": {type: schema},
      "provider_config": schema}
 
-    schema = {"args":   {name: {"required": bool}},
+    schema = {"args":   {name: {"required": bool,
+                                ["block_syntax": true, "schema": schema]}},
               "blocks": {name: {"required": bool, "schema": schema,
                                 ["max_items": 1]}},
               ["any": true]}
@@ -24,6 +25,9 @@ few huge nested blocks, e.g. ``aws_wafv2_web_acl ... statement``, with an
 untyped value); a checker must not look inside such a block.
 ``"max_items": 1`` is set on blocks cdktf typed as a single struct (list/set
 blocks with max_items = 1, and nesting-mode "single" blocks).
+``"block_syntax": true`` marks list/set-of-object arguments, which Terraform
+also accepts written as blocks (e.g. aws_security_group ingress); their
+``schema`` lists the object's members, all optional in block syntax.
 
 How the jsii assembly maps to the Terraform schema (cdktf provider-generator
 conventions):
