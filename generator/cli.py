@@ -103,6 +103,38 @@ def cli() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Catalog file overlaid on the built-in one; repeatable.",
 )
+@click.option("--vpc-id", help="Use this existing VPC (AWS VPC ID, GCP network name, Azure VNet ID) instead of creating one.")
+@click.option(
+    "--private-subnet-id",
+    "private_subnet_ids",
+    multiple=True,
+    help="Existing subnet for nodes and the database (with --vpc-id); repeatable.",
+)
+@click.option(
+    "--public-subnet-id",
+    "public_subnet_ids",
+    multiple=True,
+    help="Existing public subnet for the load balancer (AWS, with --vpc-id); repeatable.",
+)
+@click.option("--private-endpoint", is_flag=True, default=None, help="Kubernetes API reachable only from inside the network.")
+@click.option(
+    "--allowed-cidr",
+    "allowed_cidrs",
+    multiple=True,
+    help="CIDR allowed to reach W&B through the load balancer (default: everywhere, R-NET-3); repeatable.",
+)
+@click.option(
+    "--air-gapped",
+    is_flag=True,
+    default=None,
+    help="No internet egress (R-NET-2): no NAT; images and charts from --image-registry.",
+)
+@click.option("--image-registry", help="Private registry (host[:port][/path]) that mirrors W&B's images and charts.")
+@click.option(
+    "--backend",
+    type=click.Choice(["s3", "gcs", "azurerm"]),
+    help="Declare a remote-state backend (partial; complete it with terraform init -backend-config=...).",
+)
 @click.option(
     "--config",
     "config_file",

@@ -46,7 +46,20 @@ OPTION_OF = {
     "tags": "--tag",
     "node_family": "--node-family",
     "layer": "--layer",
+    "vpc_id": "--vpc-id",
+    "private_subnet_ids": "--private-subnet-id",
+    "public_subnet_ids": "--public-subnet-id",
+    "private_endpoint": "--private-endpoint",
+    "allowed_cidrs": "--allowed-cidr",
+    "air_gapped": "--air-gapped",
+    "image_registry": "--image-registry",
+    "backend": "--backend",
 }
+
+# The remote-state backend each cloud's module may declare (partial configuration).
+BACKENDS = {"aws": "s3", "gcp": "gcs", "azure": "azurerm"}
+CIDR_RE = re.compile(r"^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])/(?:3[0-2]|[12]?[0-9])$")
+REGISTRY_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
 
 
 class Options(BaseModel):
@@ -69,6 +82,18 @@ class Options(BaseModel):
     node_family: str | None = None
     # Which root module: the cloud infrastructure, or the W&B application on it.
     layer: Literal["infra", "app"] = "infra"
+    # Bring-your-own network: an existing VPC/VNet and its subnets instead of new ones.
+    vpc_id: str | None = None
+    private_subnet_ids: list[str] = []
+    public_subnet_ids: list[str] = []
+    # A Kubernetes API endpoint reachable only from inside the network.
+    private_endpoint: bool = False
+    # Who may reach W&B through the load balancer (R-NET-3: every training system).
+    allowed_cidrs: list[str] = []
+    # R-NET-2: no internet egress; images and charts from a private mirror.
+    air_gapped: bool = False
+    image_registry: str | None = None
+    backend: Literal["s3", "gcs", "azurerm"] | None = None
 
     @field_validator("name")
     @classmethod
@@ -117,6 +142,23 @@ class Options(BaseModel):
             raise OptionError("--domain", f"{self.domain} is not inside the DNS zone {self.dns_zone}; use a name under it")
         if self.dns_zone and not self.domain:
             raise OptionError("--domain", "is required with --dns-zone (the FQDN the A record is created for, R-DNS-1)")
+        if (self.private_subnet_ids or self.public_subnet_ids) and not self.vpc_id:
+            raise OptionError("--vpc-id", "is required with --private-subnet-id/--public-subnet-id (the network they belong to)")
+        if self.vpc_id and not self.private_subnet_ids:
+            raise OptionError("--private-subnet-id", "is required with --vpc-id (the subnets for nodes and the database)")
+        if self.cloud == "aws" and self.vpc_id and len(self.public_subnet_ids) < 2:
+            raise OptionError("--public-subnet-id", "give at least 2 public subnets in different zones for the load balancer (with --vpc-id on aws)")
+        if self.cloud != "aws" and self.public_subnet_ids:
+            raise OptionError("--public-subnet-id", f"is only used on aws; {self.cloud} load balancers need no subnet")
+        for cidr in self.allowed_cidrs:
+            if not CIDR_RE.match(cidr):
+                raise OptionError("--allowed-cidr", f"{cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+        if self.image_registry is not None and not REGISTRY_RE.match(self.image_registry):
+            raise OptionError("--image-registry", f"{self.image_registry!r} is not a registry host[:port][/path], e.g. registry.corp.example/wandb")
+        if self.air_gapped and not self.image_registry:
+            raise OptionError("--image-registry", "is required with --air-gapped (R-NET-2: images and charts come from a private mirror)")
+        if self.backend and self.backend != BACKENDS[self.cloud]:
+            raise OptionError("--backend", f"{self.backend} does not fit {self.cloud}; allowed: {BACKENDS[self.cloud]}")
         key_re, value_re, rule = (
             (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter")
             if self.cloud == "gcp"

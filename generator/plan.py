@@ -19,6 +19,23 @@ from .sizing import DbSize, NodeSize, size
 
 
 @dataclass(frozen=True)
+class Network:
+    """Where the module's resources live: a new network, or an existing one (bring your own)."""
+
+    vpc_id: str | None
+    private_subnet_ids: tuple[str, ...]
+    public_subnet_ids: tuple[str, ...]
+    private_endpoint: bool
+    allowed_cidrs: tuple[str, ...]
+    air_gapped: bool
+    image_registry: str | None
+
+    @property
+    def byo(self) -> bool:
+        return self.vpc_id is not None
+
+
+@dataclass(frozen=True)
 class Plan:
     cloud: str
     layer: str
@@ -51,6 +68,8 @@ class Plan:
     # The application layer's providers: the cloud's own, then kubernetes and helm.
     app_providers: dict[str, ProviderPin]
     operator_chart: OperatorChart
+    network: Network
+    backend: str | None
     command: str
     retention_range: tuple[int, int] = field(default=(7, 35))
 
@@ -90,6 +109,22 @@ def canonical_command(opts: Options) -> str:
         args += ["--tag", f"{key}={opts.tags[key]}"]
     if opts.node_family is not None:
         args += ["--node-family", opts.node_family]
+    if opts.vpc_id is not None:
+        args += ["--vpc-id", opts.vpc_id]
+    for subnet in opts.private_subnet_ids:
+        args += ["--private-subnet-id", subnet]
+    for subnet in opts.public_subnet_ids:
+        args += ["--public-subnet-id", subnet]
+    if opts.private_endpoint:
+        args.append("--private-endpoint")
+    for cidr in opts.allowed_cidrs:
+        args += ["--allowed-cidr", cidr]
+    if opts.air_gapped:
+        args.append("--air-gapped")
+    if opts.image_registry is not None:
+        args += ["--image-registry", opts.image_registry]
+    if opts.backend is not None:
+        args += ["--backend", opts.backend]
     return shlex.join(args)
 
 
@@ -151,5 +186,16 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         providers=dict(cat.providers),
         app_providers={**cat.providers, **ref.app_providers},
         operator_chart=ref.operator_chart,
+        network=Network(
+            vpc_id=opts.vpc_id,
+            private_subnet_ids=tuple(opts.private_subnet_ids),
+            public_subnet_ids=tuple(opts.public_subnet_ids),
+            private_endpoint=opts.private_endpoint,
+            # R-NET-3: by default every network may reach W&B.
+            allowed_cidrs=tuple(opts.allowed_cidrs) or ("0.0.0.0/0",),
+            air_gapped=opts.air_gapped,
+            image_registry=opts.image_registry,
+        ),
+        backend=opts.backend,
         command=canonical_command(opts),
     )

@@ -200,3 +200,40 @@ def test_pre_commit_hook_runs_the_check() -> None:
     hook = next(h for h in hooks if h["id"] == "gen-tf-check")
     assert hook["entry"].split()[:2] == ["gen-tf", "--check"]
     assert hook["pass_filenames"] is False
+
+
+# ---- options platform teams ask for (CLI side; templates asserted per cloud) --------
+
+@pytest.mark.parametrize("cloud,backend", [("aws", "s3"), ("gcp", "gcs"), ("azure", "azurerm")])
+def test_backend_block_is_partial(capsys, cloud: str, backend: str) -> None:
+    code, out, err = run_cli(["--cloud", cloud, "--env", "dev", "--products", "both", "--backend", backend], capsys)
+    assert code == 0, err
+    terraform_block = parse(out)["terraform"][0]
+    assert terraform_block["backend"] == [{backend: {}}]
+
+
+@pytest.mark.parametrize(
+    "argv,option,words",
+    [
+        (["--backend", "gcs"], "--backend", "allowed: s3"),
+        (["--private-subnet-id", "subnet-1"], "--vpc-id", "is required"),
+        (["--vpc-id", "vpc-1"], "--private-subnet-id", "is required"),
+        (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1", "--public-subnet-id", "subnet-2"], "--public-subnet-id", "at least 2"),
+        (["--allowed-cidr", "10.0.0.0/33"], "--allowed-cidr", "IPv4 CIDR"),
+        (["--air-gapped"], "--image-registry", "R-NET-2"),
+        (["--image-registry", "https://x"], "--image-registry", "host[:port][/path]"),
+    ],
+)
+def test_network_options_are_validated(capsys, argv: list[str], option: str, words: str) -> None:
+    code, out, err = run_cli([*AWS, *argv], capsys)
+    assert code == 2 and out == ""
+    assert f"gen-tf: error: {option}:" in err and words in err
+
+
+def test_network_options_round_trip_in_the_header(capsys) -> None:
+    argv = [*AWS, "--allowed-cidr", "203.0.113.0/24", "--private-endpoint", "--air-gapped", "--image-registry", "registry.corp.example/wandb"]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert out.splitlines()[1].endswith(
+        "--private-endpoint --allowed-cidr 203.0.113.0/24 --air-gapped --image-registry registry.corp.example/wandb"
+    )
