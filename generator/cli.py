@@ -264,6 +264,37 @@ def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
     sys.stdout.write(render_matrix(matrix(clouds or None), fmt))
 
 
+@cli.group("catalog")
+def catalog() -> None:
+    """Check the machine-type catalogs."""
+
+
+@catalog.command("verify")
+@click.option("--cloud", required=True, type=click.Choice(["aws"]), help="Cloud whose catalog to check (aws only).")
+@click.option("--region", help="Region to check offerings in (default: the catalog's, e.g. us-east-1).")
+@click.option("--endpoint-url", help="AWS API endpoint instead of the real one (a local emulator such as moto).")
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Catalog file overlaid on the built-in one; repeatable.",
+)
+@click.pass_context
+def catalog_verify(
+    ctx: click.Context, cloud: str, region: str | None, endpoint_url: str | None, catalogs: tuple[str, ...]
+) -> None:
+    """Check the catalog's machine types against the cloud's APIs (uses your AWS credentials); exit 1 on a finding."""
+    from .catalog import load_catalog
+    from .verify_aws import verify  # boto3 is imported there, never on the generate path
+
+    cat = load_catalog(cloud, catalogs)
+    report = verify(cat, region or cat.cloud.defaults.region, endpoint_url=endpoint_url)
+    click.echo("\n".join(report.lines()))
+    if not report.ok:
+        ctx.exit(1)
+
+
 def _one_line(message: str) -> str:
     return " ".join(message.split())
 

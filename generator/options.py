@@ -27,6 +27,7 @@ MYSQL_RE = re.compile(r"^[0-9]+\.[0-9]+$")
 RETENTION_RANGE = (7, 35)  # R-DB-2: at least a week; 35 is the managed services' common maximum
 TAG_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/-]{0,62}$")
 TAG_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:/ +@=-]{0,63}$")
+AZURE_TAG_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,62}$")
 GCP_LABEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 GCP_VALUE_RE = re.compile(r"^[a-z0-9_-]{0,63}$")
 
@@ -159,11 +160,10 @@ class Options(BaseModel):
             raise OptionError("--image-registry", "is required with --air-gapped (R-NET-2: images and charts come from a private mirror)")
         if self.backend and self.backend != BACKENDS[self.cloud]:
             raise OptionError("--backend", f"{self.backend} does not fit {self.cloud}; allowed: {BACKENDS[self.cloud]}")
-        key_re, value_re, rule = (
-            (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter")
-            if self.cloud == "gcp"
-            else (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters")
-        )
+        key_re, value_re, rule = {
+            "gcp": (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter"),
+            "azure": (AZURE_TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:- starting with a letter (Azure forbids / < > % & \\ ?); a value of up to 63 characters"),
+        }.get(self.cloud, (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters"))
         for key, value in self.tags.items():
             if not key_re.match(key) or not value_re.match(value) or key.lower().startswith(("aws:", "azure", "microsoft", "goog")):
                 raise OptionError("--tag", f"{key}={value} is not allowed; use {rule}")

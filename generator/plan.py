@@ -184,7 +184,8 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         node_image=cat.node_image,
         terraform_version=cat.terraform_version,
         providers=dict(cat.providers),
-        app_providers={**cat.providers, **ref.app_providers},
+        # The cloud's own provider (listed first in its catalog) for data sources, then kubernetes and helm.
+        app_providers={**dict([next(iter(cat.providers.items()))]), **ref.app_providers},
         operator_chart=ref.operator_chart,
         network=Network(
             vpc_id=opts.vpc_id,

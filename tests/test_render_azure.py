@@ -1,0 +1,584 @@
+"""The Azure module: parsed HCL checked per requirement, fmt-clean and schema-clean in every combination."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.catalog import load_catalog
+from generator.schema_check import check_text, load_schema
+from tests.conftest import (
+    DOMAIN_ARGS,
+    ENVS,
+    PRODUCTS,
+    blocks,
+    generate,
+    parse,
+    parsed,
+    resource,
+    run_cli,
+    terraform,
+    terraform_or_skip,
+    variable_default,
+)
+
+CLOUD = "azure"
+COMBOS = [(env, products) for env in ENVS for products in PRODUCTS]
+VARIANTS = [(env, products, extra) for env, products in COMBOS for extra in ((), DOMAIN_ARGS)]
+
+# requirements.md, "Machine types per node" (Azure).
+NODE_SIZE = {
+    ("dev", "models"): "Standard_E2_v5",
+    ("dev", "weave"): "Standard_E4_v5",
+    ("dev", "both"): "Standard_E4_v5",
+    ("prod", "models"): "Standard_E8_v5",
+    ("prod", "weave"): "Standard_E16_v5",
+    ("prod", "both"): "Standard_E16_v5",
+}
+DB_SKU = {"dev": "MO_Standard_E2ds_v4", "prod": "MO_Standard_E8ds_v4"}
+DB_DISK = {"dev": 100, "prod": 500}
+WANDB_SERVICE_ACCOUNTS = [
+    "wandb-app",
+    "wandb-api",
+    "wandb-console",
+    "wandb-executor",
+    "wandb-parquet",
+    "wandb-filestream",
+    "wandb-filemeta",
+    "wandb-glue",
+    "wandb-weave",
+    "wandb-weave-trace",
+    "wandb-settings-migration-job",
+]
+
+
+def doc(env: str, products: str = "both", *extra: str) -> dict[str, Any]:
+    return parsed(CLOUD, env, products, *extra)
+
+
+def one(body: dict[str, Any], block: str) -> dict[str, Any]:
+    """The single nested block ``block`` of a parsed body."""
+    found = body.get(block)
+    assert isinstance(found, list) and len(found) == 1, f"expected one {block} block, got {found!r}"
+    return found[0]
+
+
+def dynamic(body: dict[str, Any], name: str) -> dict[str, Any]:
+    for entry in body.get("dynamic", []):
+        if name in entry:
+            return entry[name]
+    raise AssertionError(f"no dynamic {name!r} block")
+
+
+def ephemeral(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for entry in document.get("ephemeral", []):
+        for kind, named in entry.items():
+            for name, body in named.items():
+                found[f"{kind}.{name}"] = body
+    return found
+
+
+def resources_of(document: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in blocks(document, "resource").items() if k.split(".")[0] == kind}
+
+
+def validations(document: dict[str, Any], name: str) -> list[str]:
+    return [v["condition"] for v in blocks(document, "variable")[name].get("validation", [])]
+
+
+# ---- Versions and providers --------------------------------------------------
+
+
+def test_terraform_block_pins_azurerm_and_random_and_needs_write_only_support() -> None:
+    terraform_block = doc("prod")["terraform"][0]
+    # Write-only arguments (administrator_password_wo, value_wo) need Terraform 1.11.
+    assert terraform_block["required_version"] == ">= 1.11"
+    providers = terraform_block["required_providers"][0]
+    assert providers["azurerm"] == {"source": "hashicorp/azurerm", "version": ">= 4.55, < 5.0"}
+    assert providers["random"] == {"source": "hashicorp/random", "version": ">= 3.7, < 4.0"}
+
+
+def test_provider_has_features_and_subscription() -> None:
+    provider = blocks(doc("dev"), "provider")["azurerm"]
+    assert provider["subscription_id"] == "${var.subscription_id}"
+    assert "features" in provider
+    assert "default" not in blocks(doc("dev"), "variable")["subscription_id"]
+
+
+# ---- Kubernetes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "products"), COMBOS)
+def test_node_pool_is_sized_zonal_and_autoscaled(env: str, products: str) -> None:
+    d = doc(env, products)
+    pool = one(resource(d, "azurerm_kubernetes_cluster.this"), "default_node_pool")
+    # R-K8S-5: the reference table's x86 size.
+    assert pool["vm_size"] == "${var.node_vm_size}"
+    assert variable_default(d, "node_vm_size") == NODE_SIZE[(env, products)]
+    # R-LAYER-1: 2 zones in dev, 3 in prod; at least 2 nodes everywhere.
+    assert pool["zones"] == "${var.node_zones}"
+    assert variable_default(d, "node_zones") == (["1", "2"] if env == "dev" else ["1", "2", "3"])
+    assert pool["auto_scaling_enabled"] is True
+    assert pool["min_count"] == "${var.node_min_count}"
+    assert pool["max_count"] == "${var.node_max_count}"
+    assert variable_default(d, "node_min_count") >= 2
+    assert variable_default(d, "node_max_count") >= variable_default(d, "node_min_count")
+    assert any(">= 2" in c for c in validations(d, "node_min_count"))
+    # The sized disk on a managed OS disk.
+    assert pool["os_disk_size_gb"] == "${var.node_disk_size_gib}"
+    assert variable_default(d, "node_disk_size_gib") == 100
+    assert pool["os_disk_type"] == "Managed"
+    assert pool["vnet_subnet_id"] == "${azurerm_subnet.nodes.id}"
+
+
+def test_node_size_validation_refuses_arm_sizes() -> None:
+    conditions = " ".join(validations(doc("prod"), "node_vm_size"))
+    assert "p[a-z]*_v" in conditions  # R-K8S-5: Arm sizes carry a p feature letter
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_kubernetes_version_is_validated_and_patched(env: str) -> None:
+    d = doc(env)
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    assert cluster["kubernetes_version"] == "${var.kubernetes_version}"
+    assert cluster["automatic_upgrade_channel"] == "patch"
+    assert variable_default(d, "kubernetes_version") == "1.32"
+    # R-K8S-4: a validation block enforcing 1.29 or newer.
+    assert any(">= 29" in c for c in validations(d, "kubernetes_version"))
+
+
+def test_workload_identity_oidc_and_entra_id() -> None:
+    cluster = resource(doc("prod"), "azurerm_kubernetes_cluster.this")
+    assert cluster["oidc_issuer_enabled"] is True
+    assert cluster["workload_identity_enabled"] is True
+    assert cluster["local_account_disabled"] is True
+    aad = one(cluster, "azure_active_directory_role_based_access_control")
+    assert aad["azure_rbac_enabled"] is True
+    assert aad["admin_group_object_ids"] == "${var.cluster_admin_group_object_ids}"
+    assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == "${var.api_server_authorized_ip_ranges}"
+
+
+@pytest.mark.parametrize(("env", "products"), COMBOS)
+def test_disk_csi_and_a_storage_class_the_nodes_can_attach(env: str, products: str) -> None:
+    d = doc(env, products)
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    # R-K8S-3
+    assert one(cluster, "storage_profile")["disk_driver_enabled"] is True
+    size = variable_default(d, "node_vm_size")
+    premium = load_catalog(CLOUD).machine(size).premium_storage
+    # The reference's Standard_E*_v5 sizes (no "s") cannot attach Premium SSD.
+    assert premium is False
+    assert variable_default(d, "storage_class_name") == "managed-csi"
+    assert blocks(d, "output")["storage_class_name"]["value"] == "${var.storage_class_name}"
+
+
+def test_every_subnet_has_a_network_security_group() -> None:
+    d = doc("prod")
+    associated = {
+        body["subnet_id"] for body in resources_of(d, "azurerm_subnet_network_security_group_association").values()
+    }
+    assert associated == {f"${{{address}.id}}" for address in resources_of(d, "azurerm_subnet")}
+
+
+def test_nat_gateway_is_the_cluster_egress() -> None:
+    d = doc("prod")
+    network = one(resource(d, "azurerm_kubernetes_cluster.this"), "network_profile")
+    # R-NET-1
+    assert network["outbound_type"] == "userAssignedNATGateway"
+    assert network["network_plugin"] == "azure"
+    assert network["network_policy"]
+    association = resource(d, "azurerm_subnet_nat_gateway_association.nodes")
+    assert association["subnet_id"] == "${azurerm_subnet.nodes.id}"
+    assert association["nat_gateway_id"] == "${azurerm_nat_gateway.this.id}"
+    ip = resource(d, "azurerm_public_ip.nat")
+    assert (ip["sku"], ip["allocation_method"]) == ("Standard", "Static")
+    assert resource(d, "azurerm_nat_gateway_public_ip_association.this")["public_ip_address_id"] == "${azurerm_public_ip.nat.id}"
+
+
+def test_ingress_controller_is_agic_on_an_application_gateway_v2() -> None:
+    d = doc("prod")
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    # R-K8S-2
+    assert one(cluster, "ingress_application_gateway")["gateway_id"] == "${azurerm_application_gateway.ingress.id}"
+    gateway = resource(d, "azurerm_application_gateway.ingress")
+    assert one(gateway, "sku")["tier"].endswith("_v2")
+    assert one(gateway, "gateway_ip_configuration")["subnet_id"] == "${azurerm_subnet.ingress.id}"
+    assert one(gateway, "frontend_ip_configuration")["public_ip_address_id"] == "${azurerm_public_ip.ingress.id}"
+    agic = "${azurerm_kubernetes_cluster.this.ingress_application_gateway[0].ingress_application_gateway_identity[0].object_id}"
+    granted = {
+        (r["role_definition_name"], r["scope"])
+        for r in resources_of(d, "azurerm_role_assignment").values()
+        if r["principal_id"] == agic
+    }
+    assert ("Contributor", "${azurerm_application_gateway.ingress.id}") in granted
+    assert ("Network Contributor", "${azurerm_subnet.ingress.id}") in granted
+    assert ("Network Contributor", "${azurerm_public_ip.ingress.id}") in granted
+    assert ("Network Contributor", "${azurerm_web_application_firewall_policy.ingress.id}") in granted
+
+
+# ---- DNS and TLS ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), DOMAIN_ARGS])
+def test_static_zone_redundant_ip_and_a_record(extra: tuple[str, ...]) -> None:
+    d = doc("prod", "both", *extra)
+    ip = resource(d, "azurerm_public_ip.ingress")
+    assert (ip["sku"], ip["allocation_method"]) == ("Standard", "Static")
+    assert ip["zones"] == ["1", "2", "3"]
+    # R-DNS-1: an A record for the FQDN, created when a zone is given.
+    record = resource(d, "azurerm_dns_a_record.wandb")
+    assert record["count"] == "${local.manage_dns ? 1 : 0}"
+    assert record["target_resource_id"] == "${azurerm_public_ip.ingress.id}"
+    assert blocks(d, "locals")["manage_dns"] == '${var.dns_zone_name != ""}'
+    assert variable_default(d, "dns_zone_name") == ("example.com" if extra else "")
+    if extra:
+        assert variable_default(d, "domain") == "wandb.example.com"
+    else:
+        assert "default" not in blocks(d, "variable")["domain"]
+
+
+def test_certificate_is_publicly_issued_never_self_signed() -> None:
+    d = doc("prod", "both", *DOMAIN_ARGS)
+    # R-TLS-1: nothing in the module makes a self-signed certificate.
+    kinds = {address.split(".")[0] for address in blocks(d, "resource")}
+    assert not {k for k in kinds if k.startswith("tls_")}
+    for body in resources_of(d, "azurerm_key_vault_certificate").values():
+        for policy in body.get("certificate_policy", []):
+            assert all(p.get("name") != "Self" for p in policy.get("issuer_parameters", []))
+    assert not re.search(r'"Self"', generate(CLOUD, "prod", "both", *DOMAIN_ARGS))
+    # Let's Encrypt DNS-01 through workload identity: identity, federation, zone role.
+    federated = resource(d, "azurerm_federated_identity_credential.cert_manager")
+    assert federated["subject"] == "system:serviceaccount:${var.cert_manager_namespace}:${var.cert_manager_service_account}"
+    assert federated["issuer"] == "${azurerm_kubernetes_cluster.this.oidc_issuer_url}"
+    assert variable_default(d, "cert_manager_namespace") == "cert-manager"
+    assert variable_default(d, "cert_manager_service_account") == "cert-manager"
+    role = resource(d, "azurerm_role_assignment.cert_manager_dns")
+    assert role["role_definition_name"] == "DNS Zone Contributor"
+    assert role["scope"] == "${data.azurerm_dns_zone.this[0].id}"
+    # TLS 1.2+ with strong ciphers at the gateway where TLS terminates.
+    assert one(resource(d, "azurerm_application_gateway.ingress"), "ssl_policy")["policy_name"] == "AppGwSslPolicy20220101S"
+
+
+def test_gateway_has_a_web_application_firewall() -> None:
+    d = doc("prod")
+    gateway = resource(d, "azurerm_application_gateway.ingress")
+    assert one(gateway, "sku")["tier"] == "WAF_v2"
+    assert gateway["firewall_policy_id"] == "${azurerm_web_application_firewall_policy.ingress.id}"
+    policy = resource(d, "azurerm_web_application_firewall_policy.ingress")
+    settings = one(policy, "policy_settings")
+    assert settings["enabled"] is True
+    assert settings["mode"] == "${var.ingress_waf_mode}"
+    assert variable_default(d, "ingress_waf_mode") == "Detection"
+    assert one(one(policy, "managed_rules"), "managed_rule_set")["type"] == "Microsoft_DefaultRuleSet"
+
+
+# ---- MySQL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_mysql_flexible_server_version_size_storage_and_network(env: str) -> None:
+    d = doc(env)
+    server = resource(d, "azurerm_mysql_flexible_server.metadata")
+    # R-DB-1: 8.0 -> 8.0.21.
+    assert server["version"] == "${local.mysql_server_versions[var.mysql_version]}"
+    assert blocks(d, "locals")["mysql_server_versions"]["8.0"] == "8.0.21"
+    assert variable_default(d, "mysql_version") == "8.0"
+    assert server["sku_name"] == "${var.db_sku_name}"
+    assert variable_default(d, "db_sku_name") == DB_SKU[env]
+    storage = one(server, "storage")
+    assert storage["size_gb"] == "${var.db_storage_gib}"
+    assert variable_default(d, "db_storage_gib") == DB_DISK[env]
+    # R-DB-3: SSD storage that grows, with IOPS scaling.
+    assert storage["auto_grow_enabled"] is True
+    assert storage["io_scaling_enabled"] is True
+    # Private access: the delegated subnet and a private DNS zone linked to the VNet.
+    assert server["delegated_subnet_id"] == "${azurerm_subnet.database.id}"
+    delegation = one(one(resource(d, "azurerm_subnet.database"), "delegation"), "service_delegation")
+    assert delegation["name"] == "Microsoft.DBforMySQL/flexibleServers"
+    assert server["private_dns_zone_id"] == "${azurerm_private_dns_zone.mysql.id}"
+    assert resource(d, "azurerm_private_dns_zone.mysql")["name"].endswith(".mysql.database.azure.com")
+    link = resource(d, "azurerm_private_dns_zone_virtual_network_link.mysql")
+    assert link["virtual_network_id"] == "${azurerm_virtual_network.this.id}"
+    database = resource(d, "azurerm_mysql_flexible_database.wandb")
+    assert (database["name"], database["charset"]) == ("wandb_local", "utf8mb4")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_mysql_backups(env: str) -> None:
+    d = doc(env)
+    server = resource(d, "azurerm_mysql_flexible_server.metadata")
+    # R-DB-2: daily backups kept at least 7 days; geo-redundant in prod.
+    assert server["backup_retention_days"] == "${var.backup_retention_days}"
+    assert variable_default(d, "backup_retention_days") >= 7
+    assert any(">= 7" in c for c in validations(d, "backup_retention_days"))
+    assert server["geo_redundant_backup_enabled"] == "${var.db_geo_redundant_backup}"
+    assert variable_default(d, "db_geo_redundant_backup") is (env == "prod")
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "standby"),
+    [("prod", (), True), ("dev", (), False), ("prod", ("--no-standby",), False), ("dev", ("--standby",), True)],
+)
+def test_mysql_zone_redundant_standby(env: str, extra: tuple[str, ...], standby: bool) -> None:
+    d = doc(env, "both", *extra)
+    high_availability = dynamic(resource(d, "azurerm_mysql_flexible_server.metadata"), "high_availability")
+    # R-DB-5: ZoneRedundant only when db_standby (prod by default; --no-standby turns it off).
+    assert high_availability["for_each"] == "${var.db_standby ? [1] : []}"
+    assert high_availability["content"][0]["mode"] == "ZoneRedundant"
+    assert variable_default(d, "db_standby") is standby
+
+
+def test_mysql_server_parameters_come_from_the_catalog() -> None:
+    d = doc("prod")
+    expected = load_catalog(CLOUD).cloud.mysql_parameters["configurations"]
+    configurations = resource(d, "azurerm_mysql_flexible_server_configuration.metadata")
+    assert configurations["for_each"] == expected
+    assert expected["binlog_row_image"] == "minimal"
+    assert expected["max_execution_time"] == "600000"
+    assert expected["slow_query_log"] == "ON"
+
+
+@pytest.mark.parametrize(("env", "products"), COMBOS)
+def test_no_literal_password_anywhere(env: str, products: str) -> None:
+    d = doc(env, products)
+    server = resource(d, "azurerm_mysql_flexible_server.metadata")
+    assert "administrator_password" not in server
+    # Write-only, from Key Vault, which got it from an ephemeral random value.
+    assert server["administrator_password_wo"] == "${ephemeral.azurerm_key_vault_secret.db_password.value}"
+    secret = resource(d, "azurerm_key_vault_secret.db_password")
+    assert "value" not in secret
+    assert secret["value_wo"] == "${ephemeral.random_password.db.result}"
+    assert secret["value_wo_version"] == server["administrator_password_wo_version"] == "${var.db_password_version}"
+    assert "random_password.db" in ephemeral(d)
+    assert not resources_of(d, "random_password") and not resources_of(d, "random_string")
+    # No output carries a secret value.
+    for name, output in blocks(d, "output").items():
+        assert "ephemeral." not in str(output["value"]), name
+    text = generate(CLOUD, env, products)
+    assert not re.search(r'(?i)password\w*\s*=\s*"', text)
+
+
+# ---- Monitoring --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_cpu_alert_over_five_minutes(env: str) -> None:
+    d = doc(env)
+    alert = resource(d, "azurerm_monitor_metric_alert.db_cpu")
+    # R-DB-4: CPU above 40% for 5 minutes.
+    assert alert["scopes"] == ["${azurerm_mysql_flexible_server.metadata.id}"]
+    criteria = one(alert, "criteria")
+    assert criteria["metric_namespace"] == "Microsoft.DBforMySQL/flexibleServers"
+    assert criteria["metric_name"] == "cpu_percent"
+    assert criteria["aggregation"] == "Average"
+    assert criteria["operator"] == "GreaterThan"
+    assert criteria["threshold"] == "${var.db_cpu_alarm_threshold}"
+    assert variable_default(d, "db_cpu_alarm_threshold") == 40
+    assert alert["window_size"] == "${var.db_cpu_alarm_window}"
+    assert variable_default(d, "db_cpu_alarm_window") == "PT5M"
+    assert alert["frequency"] == "PT1M"
+    assert one(alert, "action")["action_group_id"] == "${azurerm_monitor_action_group.alarms.id}"
+    receivers = dynamic(resource(d, "azurerm_monitor_action_group.alarms"), "email_receiver")
+    assert receivers["for_each"] == "${toset(var.alarm_emails)}"
+
+
+# ---- Object storage -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_storage_account_is_private_tls12_and_has_cors(env: str) -> None:
+    d = doc(env)
+    account = resource(d, "azurerm_storage_account.artifacts")
+    assert account["account_kind"] == "StorageV2"
+    assert account["account_replication_type"] == "${var.storage_replication_type}"
+    assert variable_default(d, "storage_replication_type") == ("ZRS" if env == "prod" else "LRS")
+    assert account["min_tls_version"] == "TLS1_2"
+    assert account["https_traffic_only_enabled"] is True
+    assert account["allow_nested_items_to_be_public"] is False
+    assert account["shared_access_key_enabled"] is False
+    assert account["infrastructure_encryption_enabled"] is True
+    properties = one(account, "blob_properties")
+    assert properties["versioning_enabled"] is True
+    assert one(properties, "delete_retention_policy")["days"] >= 7
+    # R-OBJ-1: CORS for pre-signed URL uploads and downloads from the W&B origin.
+    cors = one(properties, "cors_rule")
+    assert {"GET", "PUT", "HEAD"} <= set(cors["allowed_methods"])
+    assert cors["allowed_origins"] == ["https://${var.domain}"]
+    assert cors["allowed_headers"] == ["*"]
+    assert "ETag" in cors["exposed_headers"]
+    assert cors["max_age_in_seconds"] == 3600
+    container = resource(d, "azurerm_storage_container.wandb")
+    assert (container["name"], container["container_access_type"]) == ("wandb", "private")
+    assert container["storage_account_id"] == "${azurerm_storage_account.artifacts.id}"
+
+
+def test_storage_account_name_is_derived_and_bounded() -> None:
+    d = doc("prod")
+    local_values = blocks(d, "locals")
+    assert local_values["compact_name"] == '${replace(local.name, "-", "")}'
+    assert "sha1(" in local_values["name_suffix"]
+    assert local_values["storage_account_name"] == "${substr(local.compact_name, 0, 16)}${local.name_suffix}"
+    precondition = one(resource(d, "azurerm_storage_account.artifacts"), "lifecycle")["precondition"][0]
+    assert "{3,24}" in precondition["condition"]
+
+
+def test_wandb_identity_federation_and_storage_roles() -> None:
+    d = doc("prod")
+    assert variable_default(d, "wandb_service_accounts") == WANDB_SERVICE_ACCOUNTS
+    assert variable_default(d, "wandb_namespace") == "default"
+    federated = resource(d, "azurerm_federated_identity_credential.wandb")
+    assert federated["for_each"] == "${toset(var.wandb_service_accounts)}"
+    assert federated["parent_id"] == "${azurerm_user_assigned_identity.wandb.id}"
+    assert federated["issuer"] == "${azurerm_kubernetes_cluster.this.oidc_issuer_url}"
+    assert federated["audience"] == ["api://AzureADTokenExchange"]
+    assert federated["subject"] == "system:serviceaccount:${var.wandb_namespace}:${each.value}"
+    principal = "${azurerm_user_assigned_identity.wandb.principal_id}"
+    granted = {
+        (r["role_definition_name"], r["scope"])
+        for r in resources_of(d, "azurerm_role_assignment").values()
+        if r["principal_id"] == principal
+    }
+    assert ("Storage Blob Data Contributor", "${azurerm_storage_container.wandb.id}") in granted
+    # R-OBJ-1: user-delegation SAS (pre-signed URLs).
+    assert ("Storage Blob Delegator", "${azurerm_storage_account.artifacts.id}") in granted
+
+
+# ---- Module-wide ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "products"), COMBOS)
+def test_every_taggable_resource_is_tagged(env: str, products: str) -> None:
+    d = doc(env, products)
+    schema = load_schema("azurerm")["resources"]
+    untagged = [
+        address
+        for address, body in blocks(d, "resource").items()
+        if "tags" in schema[address.split(".")[0]]["args"] and body.get("tags") != "${local.tags}"
+    ]
+    assert untagged == []
+    assert "${merge(var.tags, {" in blocks(d, "locals")["tags"]
+    assert variable_default(d, "tags") == {}
+
+
+def test_tags_from_the_command_line_become_the_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--cloud", CLOUD, "--env", "dev", "--products", "both", "--tag", "team=ml"], capsys)
+    assert code == 0, err
+    assert variable_default(parse(out), "tags") == {"team": "ml"}
+
+
+def test_outputs() -> None:
+    outputs = blocks(doc("prod"), "output")
+    for name in (
+        "url",
+        "tenant_id",
+        "resource_group_name",
+        "cluster_name",
+        "kubeconfig_command",
+        "oidc_issuer_url",
+        "db_fqdn",
+        "db_name",
+        "db_username",
+        "db_password_secret_id",
+        "storage_account_name",
+        "storage_container_name",
+        "wandb_identity_client_id",
+        "ingress_public_ip",
+        "storage_class_name",
+        "cert_manager_dns01",
+    ):
+        assert name in outputs, name
+    assert outputs["kubeconfig_command"]["value"].startswith("az aks get-credentials ")
+    assert outputs["url"]["value"] == "https://${var.domain}"
+
+
+def test_requirement_ids_are_cited() -> None:
+    text = generate(CLOUD, "prod", "both", *DOMAIN_ARGS)
+    for requirement in (
+        "R-LAYER-1", "R-LAYER-2", "R-K8S-2", "R-K8S-3", "R-K8S-4", "R-K8S-5", "R-DB-1", "R-DB-2",
+        "R-DB-3", "R-DB-4", "R-DB-5", "R-OBJ-1", "R-OBJ-2", "R-NET-1", "R-NET-3", "R-DNS-1", "R-TLS-1",
+    ):
+        assert requirement in text, requirement
+
+
+@pytest.mark.parametrize(("env", "products", "extra"), VARIANTS)
+def test_schema_check_finds_nothing(env: str, products: str, extra: tuple[str, ...]) -> None:
+    findings = check_text(generate(CLOUD, env, products, *extra), providers=["azurerm", "random"])
+    assert [str(f) for f in findings] == []
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(("env", "products", "extra"), VARIANTS)
+def test_terraform_fmt_clean(env: str, products: str, extra: tuple[str, ...], tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(generate(CLOUD, env, products, *extra), encoding="utf-8")
+    result = terraform(["fmt", "-check", "-diff", "main.tf"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- Variables and locals evaluated by terraform (no provider needed) ---------------------
+
+
+@pytest.fixture(scope="module")
+def variables_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's variables and locals alone, initialised: enough to plan validations and names."""
+    terraform_or_skip()
+    from generator.catalog import load_catalog as catalog
+    from generator.options import parse_options
+    from generator.plan import build_plan
+    from generator.render import render_topic
+
+    plan = build_plan(parse_options({"cloud": CLOUD, "env": "prod", "products": "both"}), catalog(CLOUD))
+    variables = render_topic(CLOUD, "variables", plan.context())
+    local_values = render_topic(CLOUD, "locals", plan.context()).split('data "azurerm_client_config"')[0]
+    names = (
+        'output "names" {\n  value = [local.storage_account_name, local.key_vault_name]\n}\n'
+    )
+    path = tmp_path_factory.mktemp("azure-variables")
+    (path / "main.tf").write_text(variables + local_values + names, encoding="utf-8")
+    result = terraform(["init", "-input=false", "-backend=false"], path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def plan_vars(path: Path, **values: str) -> subprocess.CompletedProcess[str]:
+    args = ["plan", "-input=false", "-no-color", "-lock=false"]
+    base = {"subscription_id": "00000000-0000-0000-0000-000000000000", "domain": "wandb.example.com"}
+    for key, value in {**base, **values}.items():
+        args += ["-var", f"{key}={value}"]
+    return terraform(args, path)
+
+
+@pytest.mark.terraform
+def test_terraform_derives_valid_global_names(variables_module: Path) -> None:
+    for name in ("wandb", "a-very-long-name-xyz"):
+        result = plan_vars(variables_module, name=name)
+        assert result.returncode == 0, result.stderr
+        found = re.findall(r'"([a-z0-9]+)"', result.stdout.split("Changes to Outputs")[1])
+        storage_account, key_vault = found[:2]
+        assert re.fullmatch(r"[a-z0-9]{3,24}", storage_account), storage_account
+        assert 3 <= len(key_vault) <= 24 and key_vault[0].isalpha(), key_vault
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("values", "ok"),
+    [
+        ({}, True),
+        ({"kubernetes_version": "1.28"}, False),
+        ({"kubernetes_version": "1.30"}, True),
+        ({"node_vm_size": "Standard_E4ps_v5"}, False),
+        ({"node_vm_size": "Standard_D4pds_v6"}, False),
+        ({"node_vm_size": "Standard_E4ads_v5"}, True),
+        ({"mysql_version": "5.7"}, False),
+        ({"backup_retention_days": "6"}, False),
+        ({"node_min_count": "1"}, False),
+        ({"storage_class_name": "default"}, False),
+    ],
+)
+def test_terraform_variable_validations(variables_module: Path, values: dict[str, str], ok: bool) -> None:
+    result = plan_vars(variables_module, **values)
+    assert (result.returncode == 0) is ok, result.stdout + result.stderr
