@@ -1,0 +1,561 @@
+"""The GCP module, requirement by requirement, over every env x products combination.
+
+Assertions read the parsed HCL (python-hcl2 via conftest), not the text. Values
+that Terraform decides at plan time from a variable (counts, conditionals) are
+checked by their expression plus the variable's default.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import ENVS, PRODUCTS, blocks, generate, parsed, resource, terraform, variable_default
+
+CLOUD = "gcp"
+COMBOS = [(env, products) for env in ENVS for products in PRODUCTS]
+WITH_DNS = ("--domain", "wandb.example.com", "--dns-zone", "example.com")
+VARIANTS = [(env, products, extra) for env, products in COMBOS for extra in ((), WITH_DNS)]
+
+# requirements.md, "Machine types per node" (GCP) and the sizing tables.
+NODE_TYPES = {
+    "dev": {"models": "n2-highmem-2", "weave": "n2-highmem-4", "both": "n2-highmem-4"},
+    "prod": {"models": "n2-highmem-8", "weave": "n2-highmem-16", "both": "n2-highmem-16"},
+}
+DB_TIERS = {"dev": "db-n1-highmem-2", "prod": "db-n1-highmem-8"}
+DB_DISK_GIB = {"dev": 100, "prod": 500}
+ZONES = {"dev": 2, "prod": 3}
+WANDB_KSAS = [
+    "wandb-app",
+    "wandb-api",
+    "wandb-console",
+    "wandb-executor",
+    "wandb-parquet",
+    "wandb-filestream",
+    "wandb-flat-run-fields-updater",
+    "wandb-weave",
+    "wandb-weave-trace",
+    "wandb-settings-migration-job",
+    "wandb-glue",
+]
+WB_FLAGS = {
+    "binlog_row_image": "minimal",
+    "max_prepared_stmt_count": "1048576",
+    "max_execution_time": "60000",
+    "long_query_time": "1",
+    "slow_query_log": "on",
+    "sort_buffer_size": "67108864",
+    "innodb_lru_scan_depth": "100",
+}
+
+combos = pytest.mark.parametrize(("env", "products"), COMBOS, ids=[f"{e}-{p}" for e, p in COMBOS])
+variants = pytest.mark.parametrize(
+    ("env", "products", "extra"),
+    VARIANTS,
+    ids=[f"{e}-{p}{'-dns' if x else ''}" for e, p, x in VARIANTS],
+)
+
+
+def doc(env: str, products: str, *extra: str) -> dict[str, Any]:
+    return parsed(CLOUD, env, products, *extra)
+
+
+def one_block(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """The single nested block ``name`` of a parsed body."""
+    found = body.get(name)
+    assert isinstance(found, list) and len(found) == 1, f"expected one {name} block, got {found!r}"
+    return found[0]
+
+
+def ternary(expr: str, condition_var: str, when_true: str, when_false: str, value: bool) -> str:
+    """Resolve ``${var.x ? "A" : "B"}`` for a known value of var.x (and check its shape)."""
+    assert expr == f'${{var.{condition_var} ? "{when_true}" : "{when_false}"}}', expr
+    return when_true if value else when_false
+
+
+def validation_conditions(d: dict[str, Any], name: str) -> list[str]:
+    return [v["condition"] for v in blocks(d, "variable")[name].get("validation", [])]
+
+
+def hcl_regexes(condition: str) -> list[str]:
+    """The regex literals of ``regex("...", ...)`` calls in a condition, unescaped from HCL."""
+    return [m.encode().decode("unicode_escape") for m in re.findall(r'regex\("((?:[^"\\]|\\.)*)"', condition)]
+
+
+# ---- Kubernetes ---------------------------------------------------------------
+
+
+@combos
+def test_node_pool_is_the_sized_x86_type_and_disk(env: str, products: str) -> None:
+    d = doc(env, products)
+    tier = "prod" if env == "prod" else "dev"
+    assert variable_default(d, "node_machine_type") == NODE_TYPES[tier][products]
+    assert variable_default(d, "node_disk_size_gib") == 100
+    assert variable_default(d, "node_disk_type") in ("pd-balanced", "pd-ssd")
+    config = one_block(resource(d, "google_container_node_pool.this"), "node_config")
+    assert config["machine_type"] == "${var.node_machine_type}"
+    assert config["disk_size_gb"] == "${var.node_disk_size_gib}"
+    assert config["disk_type"] == "${var.node_disk_type}"
+    assert one_block(config, "shielded_instance_config") == {
+        "enable_secure_boot": True,
+        "enable_integrity_monitoring": True,
+    }
+    assert one_block(config, "workload_metadata_config") == {"mode": "GKE_METADATA"}
+
+
+@combos
+def test_node_type_validation_refuses_arm(env: str, products: str) -> None:
+    """R-K8S-5: the variable's validation rejects t2a/c4a (Arm) and accepts the x86 default."""
+    d = doc(env, products)
+    (condition,) = validation_conditions(d, "node_machine_type")
+    shape, arm = hcl_regexes(condition)
+    assert "!can(regex(" in condition
+
+    def accepted(machine: str) -> bool:
+        return re.search(shape, machine) is not None and re.search(arm, machine) is None
+
+    assert accepted(variable_default(d, "node_machine_type"))
+    for machine in ("t2a-standard-4", "c4a-highmem-8", "c4a-standard-16"):
+        assert not accepted(machine), machine
+
+
+@combos
+def test_nodes_spread_over_the_tier_zones_with_at_least_two_nodes(env: str, products: str) -> None:
+    d = doc(env, products)
+    tier = "prod" if env == "prod" else "dev"
+    zones = variable_default(d, "node_zone_count")
+    assert zones == ZONES[tier]
+    (local_values,) = d["locals"]
+    assert local_values["zones"] == "${slice(sort(data.google_compute_zones.available.names), 0, var.node_zone_count)}"
+    cluster = resource(d, "google_container_cluster.this")
+    pool = resource(d, "google_container_node_pool.this")
+    assert cluster["location"] == "${var.region}"
+    assert cluster["node_locations"] == pool["node_locations"] == "${local.zones}"
+
+    autoscaling = one_block(pool, "autoscaling")
+    assert autoscaling["total_min_node_count"] == "${var.node_min_size}"
+    assert autoscaling["total_max_node_count"] == "${var.node_max_size}"
+    low, desired, high = (variable_default(d, f"node_{k}_size") for k in ("min", "desired", "max"))
+    assert 2 <= low <= desired <= high
+    assert low >= zones, "at least one node in every zone"
+    assert pool["initial_node_count"] == "${ceil(var.node_desired_size / var.node_zone_count)}"
+    assert -(-desired // zones) * zones >= 2
+
+
+@combos
+def test_cluster_is_private_vpc_native_with_workload_identity(env: str, products: str) -> None:
+    d = doc(env, products)
+    cluster = resource(d, "google_container_cluster.this")
+    assert cluster["networking_mode"] == "VPC_NATIVE"
+    assert cluster["remove_default_node_pool"] is True
+    assert cluster["enable_shielded_nodes"] is True
+    assert cluster["min_master_version"] == "${var.kubernetes_version}"
+    assert one_block(cluster, "release_channel")["channel"] == "${var.release_channel}"
+    assert one_block(cluster, "private_cluster_config")["enable_private_nodes"] is True
+    policy = one_block(cluster, "ip_allocation_policy")
+    assert policy["cluster_secondary_range_name"] and policy["services_secondary_range_name"]
+    assert one_block(cluster, "workload_identity_config")["workload_pool"] == "${var.project_id}.svc.id.goog"
+    assert "master_authorized_networks_config" in cluster
+    # NetworkPolicy through Dataplane V2 (the Calico add-on off), no client certificates.
+    assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
+    assert one_block(cluster, "network_policy") == {"enabled": False}
+    auth = one_block(one_block(cluster, "master_auth"), "client_certificate_config")
+    assert auth == {"issue_client_certificate": False}
+    assert one_block(cluster, "binary_authorization")["evaluation_mode"] == "PROJECT_SINGLETON_POLICY_ENFORCE"
+    assert cluster["deletion_protection"] == "${var.deletion_protection}"
+    assert variable_default(d, "deletion_protection") is (env == "prod")
+
+
+@combos
+def test_cluster_addons_pd_csi_and_http_load_balancing(env: str, products: str) -> None:
+    """R-K8S-3 (PersistentVolumes) and R-K8S-2 (the GKE Ingress controller)."""
+    addons = one_block(resource(doc(env, products), "google_container_cluster.this"), "addons_config")
+    assert one_block(addons, "gce_persistent_disk_csi_driver_config") == {"enabled": True}
+    assert one_block(addons, "http_load_balancing") == {"disabled": False}
+
+
+@combos
+def test_kubernetes_version_is_validated_against_the_minimum(env: str, products: str) -> None:
+    d = doc(env, products)
+    assert variable_default(d, "kubernetes_version") == "1.32"
+    (condition,) = validation_conditions(d, "kubernetes_version")
+    assert ">= 29" in condition and "var.kubernetes_version" in condition
+
+
+@combos
+def test_cloud_nat_gives_private_nodes_egress(env: str, products: str) -> None:
+    """R-NET-1."""
+    d = doc(env, products)
+    nat = resource(d, "google_compute_router_nat.this")
+    assert nat["router"] == "${google_compute_router.this.name}"
+    assert nat["source_subnetwork_ip_ranges_to_nat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    assert nat["nat_ip_allocate_option"] == "AUTO_ONLY"
+    assert resource(d, "google_compute_router.this")["network"] == "${google_compute_network.this.id}"
+    assert resource(d, "google_compute_subnetwork.this")["private_ip_google_access"] is True
+
+
+# ---- MySQL ----------------------------------------------------------------------
+
+
+@combos
+def test_cloud_sql_mysql_sized_enterprise_on_ssd(env: str, products: str) -> None:
+    d = doc(env, products)
+    tier = "prod" if env == "prod" else "dev"
+    (local_values,) = d["locals"]
+    assert local_values["mysql_database_versions"]["8.0"] == "MYSQL_8_0"
+    assert variable_default(d, "mysql_version") == "8.0"
+    (condition,) = validation_conditions(d, "mysql_version")
+    assert condition == '${contains(["8.0", "8.4"], var.mysql_version)}'
+    instance = resource(d, "google_sql_database_instance.metadata")
+    assert instance["database_version"] == "${local.mysql_database_versions[var.mysql_version]}"
+    settings = one_block(instance, "settings")
+    assert settings["tier"] == "${var.db_tier}"
+    assert variable_default(d, "db_tier") == DB_TIERS[tier]
+    assert settings["edition"] == "ENTERPRISE"
+    assert settings["disk_type"] == "PD_SSD"
+    assert settings["disk_size"] == "${var.db_disk_size_gib}"
+    assert variable_default(d, "db_disk_size_gib") == DB_DISK_GIB[tier]
+    assert settings["disk_autoresize"] is True
+
+
+@combos
+def test_cloud_sql_has_no_public_ip(env: str, products: str) -> None:
+    d = doc(env, products)
+    ip = one_block(one_block(resource(d, "google_sql_database_instance.metadata"), "settings"), "ip_configuration")
+    assert ip["ipv4_enabled"] is False
+    assert ip["private_network"] == "${google_compute_network.this.id}"
+    assert "authorized_networks" not in ip
+    assert variable_default(d, "db_ssl_mode") == "ENCRYPTED_ONLY"
+    peering = resource(d, "google_compute_global_address.private_services")
+    assert peering["purpose"] == "VPC_PEERING"
+    connection = resource(d, "google_service_networking_connection.private_services")
+    assert connection["service"] == "servicenetworking.googleapis.com"
+
+
+@combos
+def test_daily_backups_with_binary_log_kept_a_week_or_more(env: str, products: str) -> None:
+    """R-DB-2."""
+    d = doc(env, products)
+    settings = one_block(resource(d, "google_sql_database_instance.metadata"), "settings")
+    backup = one_block(settings, "backup_configuration")
+    assert backup["enabled"] is True
+    assert backup["binary_log_enabled"] is True
+    assert one_block(backup, "backup_retention_settings") == {
+        "retained_backups": "${var.backup_retention_days}",
+        "retention_unit": "COUNT",
+    }
+    assert variable_default(d, "backup_retention_days") == (14 if env == "prod" else 7)
+    (condition,) = validation_conditions(d, "backup_retention_days")
+    assert condition == "${var.backup_retention_days >= 7 && var.backup_retention_days <= 35}"
+
+
+def test_backup_retention_option_sets_the_default() -> None:
+    assert variable_default(doc("dev", "models", "--backup-retention-days", "21"), "backup_retention_days") == 21
+
+
+@combos
+def test_standby_is_regional_in_prod_and_zonal_in_dev(env: str, products: str) -> None:
+    """R-DB-5."""
+    d = doc(env, products)
+    settings = one_block(resource(d, "google_sql_database_instance.metadata"), "settings")
+    standby = variable_default(d, "db_standby")
+    expected = "REGIONAL" if env == "prod" else "ZONAL"
+    assert ternary(settings["availability_type"], "db_standby", "REGIONAL", "ZONAL", standby) == expected
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("--no-standby", "ZONAL"), ("--standby", "REGIONAL")])
+@pytest.mark.parametrize("env", ENVS)
+def test_standby_option_overrides_the_tier(env: str, flag: str, expected: str) -> None:
+    d = doc(env, "models", flag)
+    settings = one_block(resource(d, "google_sql_database_instance.metadata"), "settings")
+    standby = variable_default(d, "db_standby")
+    assert ternary(settings["availability_type"], "db_standby", "REGIONAL", "ZONAL", standby) == expected
+
+
+@combos
+def test_deletion_protection_in_prod(env: str, products: str) -> None:
+    d = doc(env, products)
+    instance = resource(d, "google_sql_database_instance.metadata")
+    assert instance["deletion_protection"] == "${var.deletion_protection}"
+    assert one_block(instance, "settings")["deletion_protection_enabled"] == "${var.deletion_protection}"
+    assert variable_default(d, "deletion_protection") is (env == "prod")
+
+
+@combos
+def test_wandb_database_flags(env: str, products: str) -> None:
+    d = doc(env, products)
+    settings = one_block(resource(d, "google_sql_database_instance.metadata"), "settings")
+    flags = {f["name"]: f["value"] for f in settings["database_flags"]}
+    for name, value in WB_FLAGS.items():
+        assert flags.get(name) == value, name
+    assert flags.get("cloudsql_iam_authentication") == "on"
+
+
+@combos
+def test_database_and_users(env: str, products: str) -> None:
+    d = doc(env, products)
+    assert resource(d, "google_sql_database.wandb")["name"] == "wandb_local"
+    user = resource(d, "google_sql_user.wandb")
+    assert user["name"] == "wandb"
+    assert user["password_wo"] == "${ephemeral.random_password.db.result}"
+    assert user["password_wo_version"] == "${var.db_password_version}"
+    assert "password" not in user
+    version = resource(d, "google_secret_manager_secret_version.db_password")
+    assert version["secret_data_wo"] == "${ephemeral.random_password.db.result}"
+    assert "secret_data" not in version
+    # The only password generator is ephemeral: nothing of it in plan or state.
+    assert "random_password" in blocks(d, "ephemeral")
+    assert not any(a.startswith("random_") for a in blocks(d, "resource"))
+    iam_user = resource(d, "google_sql_user.wandb_iam")
+    assert iam_user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+
+
+def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield f"{path}.{key}", inner
+            yield from _walk(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _walk(inner, f"{path}[{i}]")
+
+
+@variants
+def test_no_literal_password_anywhere(env: str, products: str, extra: tuple[str, ...]) -> None:
+    d = doc(env, products, *extra)
+    for path, value in _walk(d):
+        key = path.rsplit(".", 1)[-1].lower()
+        if "password" in key or "secret_data" in key:
+            if key.endswith("_version"):
+                continue
+            assert isinstance(value, (str, list, dict)), f"{path} = {value!r}"
+            if isinstance(value, str):
+                assert value.startswith("${") and value.endswith("}"), f"{path} holds a literal: {value!r}"
+    for name in blocks(d, "variable"):
+        if "password" in name and name != "db_password_version":
+            pytest.fail(f"variable {name} would carry a password through tfvars")
+    for name, out in blocks(d, "output").items():
+        value = str(out["value"])
+        # A secret's value (not its resource name): the generator, a password attribute, secret data.
+        if re.search(r"random_password|\.result\b|\.password(_wo)?\b|secret_data", value) and not out.get("sensitive"):
+            pytest.fail(f"output {name} could carry a secret and is not sensitive: {value}")
+
+
+# ---- Monitoring -------------------------------------------------------------------
+
+
+@combos
+def test_cpu_alert_policy(env: str, products: str) -> None:
+    """R-DB-4: CPU above 40% for 300 s, notifying the e-mail channels."""
+    d = doc(env, products)
+    assert variable_default(d, "db_cpu_alarm_threshold") == 40
+    assert variable_default(d, "db_cpu_alarm_period_seconds") == 300
+    policy = resource(d, "google_monitoring_alert_policy.db_cpu")
+    threshold = one_block(one_block(policy, "conditions"), "condition_threshold")
+    assert 'resource.type = "cloudsql_database"' in threshold["filter"]
+    assert 'metric.type = "cloudsql.googleapis.com/database/cpu/utilization"' in threshold["filter"]
+    assert "google_sql_database_instance.metadata.name" in threshold["filter"]
+    assert threshold["comparison"] == "COMPARISON_GT"
+    assert threshold["threshold_value"] == "${var.db_cpu_alarm_threshold / 100}"
+    assert threshold["duration"] == "${var.db_cpu_alarm_period_seconds}s"
+    assert policy["notification_channels"] == "${[for channel in google_monitoring_notification_channel.email : channel.id]}"
+    channel = resource(d, "google_monitoring_notification_channel.email")
+    assert channel["for_each"] == "${toset(var.alarm_emails)}"
+    assert channel["type"] == "email"
+
+
+# ---- Object storage and identity ------------------------------------------------------
+
+
+@combos
+def test_bucket_cors_and_access(env: str, products: str) -> None:
+    """R-OBJ-1 (CORS for pre-signed URLs) and a private, versioned bucket."""
+    d = doc(env, products)
+    bucket = resource(d, "google_storage_bucket.artifacts")
+    cors = one_block(bucket, "cors")
+    assert sorted(cors["method"]) == ["GET", "HEAD", "PUT"]
+    assert cors["origin"] == ["https://${var.domain}"]
+    assert {"ETag", "Content-Type"} <= set(cors["response_header"])
+    assert cors["max_age_seconds"] == 3000
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert one_block(bucket, "versioning") == {"enabled": True}
+    assert bucket["force_destroy"] == "${!var.deletion_protection}"
+    actions = [one_block(rule, "action")["type"] for rule in bucket["lifecycle_rule"]]
+    assert "Delete" in actions
+    # Usage logs go to the logs bucket when var.access_logs_enabled (default on).
+    logging = one_block(bucket, "dynamic")["logging"]
+    assert logging["for_each"] == "${google_storage_bucket.logs[*].name}"
+    logs = resource(d, "google_storage_bucket.logs")
+    assert logs["count"] == "${var.access_logs_enabled ? 1 : 0}"
+    assert variable_default(d, "access_logs_enabled") is True
+    assert logs["public_access_prevention"] == "enforced" and logs["uniform_bucket_level_access"] is True
+
+
+@combos
+def test_cloud_armor_policy(env: str, products: str) -> None:
+    """R-NET-3: the allowed networks in, Log4Shell probes and everything else out."""
+    d = doc(env, products)
+    rules = {r["priority"]: r for r in resource(d, "google_compute_security_policy.ingress")["rule"]}
+    assert rules[100]["action"] == "deny(403)"
+    assert one_block(one_block(rules[100], "match"), "expr")["expression"] == "evaluatePreconfiguredExpr('cve-canary')"
+    allowed = one_block(one_block(rules[1000], "match"), "config")["src_ip_ranges"]
+    assert rules[1000]["action"] == "allow" and "var.ingress_allowed_cidrs" in allowed
+    assert rules[2147483647]["action"] == "deny(403)"
+    assert variable_default(d, "ingress_allowed_cidrs") == ["0.0.0.0/0"]
+
+
+@combos
+def test_workload_identity_bindings_and_roles(env: str, products: str) -> None:
+    d = doc(env, products)
+    assert variable_default(d, "wandb_service_accounts") == WANDB_KSAS
+    assert variable_default(d, "wandb_namespace") == "default"
+    binding = resource(d, "google_service_account_iam_member.wandb_workload_identity")
+    assert binding["for_each"] == "${toset(var.wandb_service_accounts)}"
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    assert binding["service_account_id"] == "${google_service_account.wandb.name}"
+    assert binding["member"] == (
+        "serviceAccount:${google_container_cluster.this.workload_identity_config[0].workload_pool}"
+        "[${var.wandb_namespace}/${each.value}]"
+    )
+    token = resource(d, "google_service_account_iam_member.wandb_token_creator")
+    assert token["role"] == "roles/iam.serviceAccountTokenCreator"
+    assert token["service_account_id"] == "${google_service_account.wandb.name}"
+    (local_values,) = d["locals"]
+    assert token["member"] == "${local.wandb_member}"
+    assert local_values["wandb_member"] == "serviceAccount:${google_service_account.wandb.email}"
+    bucket_roles = resource(d, "google_storage_bucket_iam_member.wandb")
+    assert "roles/storage.objectAdmin" in bucket_roles["for_each"]
+    assert bucket_roles["bucket"] == "${google_storage_bucket.artifacts.name}"
+    sql_roles = resource(d, "google_project_iam_member.wandb_cloudsql")
+    assert "roles/cloudsql.client" in sql_roles["for_each"]
+
+
+# ---- DNS and TLS -------------------------------------------------------------------
+
+
+@variants
+def test_static_ip_certificate_and_a_record(env: str, products: str, extra: tuple[str, ...]) -> None:
+    """R-DNS-1 / R-TLS-1: the A record exists only with a zone; the managed certificate always."""
+    d = doc(env, products, *extra)
+    address = resource(d, "google_compute_global_address.ingress")
+    assert address["address_type"] == "EXTERNAL"
+    (local_values,) = d["locals"]
+    assert local_values["manage_dns"] == '${var.dns_zone_name != ""}'
+
+    zone = variable_default(d, "dns_zone_name")
+    assert zone == ("example.com" if extra else "")
+    record = resource(d, "google_dns_record_set.wandb")
+    assert record["count"] == "${local.manage_dns ? 1 : 0}"
+    assert record["type"] == "A"
+    assert record["name"] == "${var.domain}."
+    assert record["rrdatas"] == ["${google_compute_global_address.ingress.address}"]
+    lookup = blocks(d, "data")["google_dns_managed_zones.this"]
+    assert lookup["count"] == "${local.manage_dns ? 1 : 0}"
+
+    certificate = resource(d, "google_compute_managed_ssl_certificate.wandb")
+    assert certificate["count"] == '${var.ssl_certificate_name == "" ? 1 : 0}'
+    assert variable_default(d, "ssl_certificate_name") == ""
+    assert one_block(certificate, "managed")["domains"] == ["${var.domain}."]
+
+    outputs = blocks(d, "output")
+    assert outputs["static_ip_name"]["value"] == "${google_compute_global_address.ingress.name}"
+    assert outputs["static_ip_address"]["value"] == "${google_compute_global_address.ingress.address}"
+    assert outputs["certificate_name"]["value"] == "${local.certificate_name}"
+    if extra:
+        assert variable_default(d, "domain") == "wandb.example.com"
+    else:
+        assert "default" not in blocks(d, "variable")["domain"]
+
+
+@combos
+def test_outputs(env: str, products: str) -> None:
+    outputs = blocks(doc(env, products), "output")
+    for name in (
+        "url",
+        "cluster_name",
+        "cluster_endpoint",
+        "kubeconfig_command",
+        "db_private_ip",
+        "db_connection_name",
+        "db_password_secret_id",
+        "bucket_name",
+        "service_account_email",
+        "static_ip_name",
+        "static_ip_address",
+        "certificate_name",
+    ):
+        assert name in outputs, name
+    assert outputs["kubeconfig_command"]["value"].startswith("gcloud container clusters get-credentials ")
+
+
+# ---- Labels ------------------------------------------------------------------------
+
+
+def _labelled(body: dict[str, Any], schema: dict[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    for arg in ("labels", "user_labels", "resource_labels"):
+        if arg in schema["args"]:
+            yield f"{path}.{arg}", body.get(arg)
+    for name, nested in schema["blocks"].items():
+        for i, inner in enumerate(body.get(name, []) if isinstance(body.get(name), list) else []):
+            if isinstance(inner, dict):
+                yield from _labelled(inner, nested["schema"], f"{path}.{name}[{i}]")
+
+
+@combos
+def test_every_labelable_resource_gets_the_labels(env: str, products: str) -> None:
+    from generator.schema_check import load_schema
+
+    d = doc(env, "models", "--tag", "team=ml")
+    assert variable_default(d, "labels") == {"team": "ml"}
+    (local_values,) = d["locals"]
+    assert local_values["labels"].startswith("${merge(var.labels, {")
+    assert 'wandb-managed-by = "gen-tf"' in local_values["labels"]
+    schemas = load_schema("google")["resources"]
+    found = 0
+    for address, body in blocks(doc(env, products), "resource").items():
+        for path, value in _labelled(body, schemas[address.split(".")[0]], address):
+            if path == "google_monitoring_notification_channel.email.labels":
+                continue  # the channel's configuration (email_address), not resource labels
+            if re.search(r"\.node_config\[0\]\.labels$", path):
+                continue  # Kubernetes node labels, not GCP resource labels
+            assert value == "${local.labels}", f"{path} = {value!r}"
+            found += 1
+    assert found >= 7
+    provider = blocks(doc(env, products), "provider")["google"]
+    assert provider["default_labels"] == "${local.labels}"
+
+
+# ---- Whole-output checks ----------------------------------------------------------------
+
+
+@pytest.mark.terraform
+@variants
+def test_terraform_fmt_check(env: str, products: str, extra: tuple[str, ...], tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(generate(CLOUD, env, products, *extra), encoding="utf-8")
+    result = terraform(["fmt", "-check", "-diff", "main.tf"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@variants
+def test_schema_check_has_no_findings(env: str, products: str, extra: tuple[str, ...]) -> None:
+    from generator.schema_check import check_text
+
+    findings = check_text(generate(CLOUD, env, products, *extra), providers=["google", "random"])
+    assert findings == [], "\n".join(str(f) for f in findings)
+
+
+@variants
+def test_only_google_and_random_providers(env: str, products: str, extra: tuple[str, ...]) -> None:
+    d = doc(env, products, *extra)
+    (terraform_block,) = d["terraform"]
+    (required,) = terraform_block["required_providers"]
+    assert required["google"] == {"source": "hashicorp/google", "version": ">= 6.50, < 7.0"}
+    assert set(required) == {"google", "random"}
+    assert terraform_block["required_version"] == ">= 1.11"
+    types = {a.split(".")[0] for a in blocks(d, "resource")} | {a.split(".")[0] for a in blocks(d, "data")}
+    assert all(t.startswith("google_") for t in types), types
+
