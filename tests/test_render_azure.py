@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -133,7 +134,7 @@ def test_node_pool_is_sized_zonal_and_autoscaled(env: str, products: str) -> Non
     assert pool["os_disk_size_gb"] == "${var.node_disk_size_gib}"
     assert variable_default(d, "node_disk_size_gib") == 100
     assert pool["os_disk_type"] == "Managed"
-    assert pool["vnet_subnet_id"] == "${azurerm_subnet.nodes.id}"
+    assert pool["vnet_subnet_id"] == "${local.node_subnet_id}"
 
 
 def test_node_size_validation_refuses_arm_sizes() -> None:
@@ -160,7 +161,9 @@ def test_workload_identity_oidc_and_entra_id() -> None:
     aad = one(cluster, "azure_active_directory_role_based_access_control")
     assert aad["azure_rbac_enabled"] is True
     assert aad["admin_group_object_ids"] == "${var.cluster_admin_group_object_ids}"
-    assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == "${var.api_server_authorized_ip_ranges}"
+    assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == (
+        "${local.private_cluster ? [] : var.api_server_authorized_ip_ranges}"
+    )
 
 
 @pytest.mark.parametrize(("env", "products"), COMBOS)
@@ -182,22 +185,28 @@ def test_every_subnet_has_a_network_security_group() -> None:
     associated = {
         body["subnet_id"] for body in resources_of(d, "azurerm_subnet_network_security_group_association").values()
     }
-    assert associated == {f"${{{address}.id}}" for address in resources_of(d, "azurerm_subnet")}
+    assert set(resources_of(d, "azurerm_subnet")) == {"azurerm_subnet.nodes", "azurerm_subnet.database", "azurerm_subnet.ingress"}
+    assert associated == {"${local.node_subnet_id}", "${local.database_subnet_id}", "${local.ingress_subnet_id}"}
 
 
 def test_nat_gateway_is_the_cluster_egress() -> None:
     d = doc("prod")
     network = one(resource(d, "azurerm_kubernetes_cluster.this"), "network_profile")
     # R-NET-1
-    assert network["outbound_type"] == "userAssignedNATGateway"
+    assert network["outbound_type"] == "${local.outbound_type}"
+    local_values = blocks(d, "locals")
+    assert local_values["nat_gateway"] == "${!local.byo_network && !var.air_gapped}"
+    assert "userAssignedNATGateway" in local_values["outbound_type"]
+    assert variable_default(d, "air_gapped") is False
+    assert variable_default(d, "existing_vnet_id") == ""
     assert network["network_plugin"] == "azure"
     assert network["network_policy"]
     association = resource(d, "azurerm_subnet_nat_gateway_association.nodes")
-    assert association["subnet_id"] == "${azurerm_subnet.nodes.id}"
-    assert association["nat_gateway_id"] == "${azurerm_nat_gateway.this.id}"
+    assert association["subnet_id"] == "${azurerm_subnet.nodes[0].id}"
+    assert association["nat_gateway_id"] == "${azurerm_nat_gateway.this[0].id}"
     ip = resource(d, "azurerm_public_ip.nat")
     assert (ip["sku"], ip["allocation_method"]) == ("Standard", "Static")
-    assert resource(d, "azurerm_nat_gateway_public_ip_association.this")["public_ip_address_id"] == "${azurerm_public_ip.nat.id}"
+    assert resource(d, "azurerm_nat_gateway_public_ip_association.this")["public_ip_address_id"] == "${azurerm_public_ip.nat[0].id}"
 
 
 def test_ingress_controller_is_agic_on_an_application_gateway_v2() -> None:
@@ -207,7 +216,7 @@ def test_ingress_controller_is_agic_on_an_application_gateway_v2() -> None:
     assert one(cluster, "ingress_application_gateway")["gateway_id"] == "${azurerm_application_gateway.ingress.id}"
     gateway = resource(d, "azurerm_application_gateway.ingress")
     assert one(gateway, "sku")["tier"].endswith("_v2")
-    assert one(gateway, "gateway_ip_configuration")["subnet_id"] == "${azurerm_subnet.ingress.id}"
+    assert one(gateway, "gateway_ip_configuration")["subnet_id"] == "${local.ingress_subnet_id}"
     assert one(gateway, "frontend_ip_configuration")["public_ip_address_id"] == "${azurerm_public_ip.ingress.id}"
     agic = "${azurerm_kubernetes_cluster.this.ingress_application_gateway[0].ingress_application_gateway_identity[0].object_id}"
     granted = {
@@ -216,9 +225,240 @@ def test_ingress_controller_is_agic_on_an_application_gateway_v2() -> None:
         if r["principal_id"] == agic
     }
     assert ("Contributor", "${azurerm_application_gateway.ingress.id}") in granted
-    assert ("Network Contributor", "${azurerm_subnet.ingress.id}") in granted
+    assert ("Network Contributor", "${local.ingress_subnet_id}") in granted
     assert ("Network Contributor", "${azurerm_public_ip.ingress.id}") in granted
     assert ("Network Contributor", "${azurerm_web_application_firewall_policy.ingress.id}") in granted
+
+
+# ---- Network options: bring your own network, private API, allowed CIDRs, air-gapped ---------
+
+VNET_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub"
+SUBNET_IDS = [f"{VNET_ID}/subnets/{name}" for name in ("aks", "mysql", "appgw")]
+BYO_ARGS = ("--vpc-id", VNET_ID, *[arg for subnet in SUBNET_IDS for arg in ("--private-subnet-id", subnet)])
+ALLOWED = ["203.0.113.0/24", "198.51.100.0/24"]
+REGISTRY = "registry.corp.example/wandb"
+ISOLATION_ARGS = (
+    "--private-endpoint",
+    *[arg for cidr in ALLOWED for arg in ("--allowed-cidr", cidr)],
+    "--air-gapped",
+    "--image-registry",
+    REGISTRY,
+)
+EXISTING_SUBNETS = ["existing_node_subnet_id", "existing_database_subnet_id", "existing_ingress_subnet_id"]
+OTHER_SUBNET = VNET_ID.replace("/hub", "/spoke") + "/subnets/appgw"
+NEW_NETWORK = ("azurerm_virtual_network.this", "azurerm_subnet.nodes", "azurerm_subnet.database", "azurerm_subnet.ingress")
+NAT = (
+    "azurerm_public_ip.nat",
+    "azurerm_nat_gateway.this",
+    "azurerm_nat_gateway_public_ip_association.this",
+    "azurerm_subnet_nat_gateway_association.nodes",
+)
+
+
+def network_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: variable_default(document, name)
+        for name in (
+            "existing_vnet_id",
+            "existing_node_subnet_id",
+            "existing_database_subnet_id",
+            "existing_ingress_subnet_id",
+            "private_cluster",
+            "ingress_allowed_cidrs",
+            "air_gapped",
+            "image_registry",
+        )
+    }
+
+
+def test_network_option_defaults_without_flags() -> None:
+    assert network_defaults(doc("prod")) == {
+        "existing_vnet_id": "",
+        "existing_node_subnet_id": "",
+        "existing_database_subnet_id": "",
+        "existing_ingress_subnet_id": "",
+        "private_cluster": False,
+        "ingress_allowed_cidrs": ["0.0.0.0/0"],
+        "air_gapped": False,
+        "image_registry": "",
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_network_option_defaults_come_from_the_flags(env: str) -> None:
+    assert network_defaults(doc(env, "both", *BYO_ARGS, *ISOLATION_ARGS)) == {
+        "existing_vnet_id": VNET_ID,
+        "existing_node_subnet_id": SUBNET_IDS[0],
+        "existing_database_subnet_id": SUBNET_IDS[1],
+        "existing_ingress_subnet_id": SUBNET_IDS[2],
+        "private_cluster": True,
+        "ingress_allowed_cidrs": ALLOWED,
+        "air_gapped": True,
+        "image_registry": REGISTRY,
+    }
+
+
+def test_subnets_not_given_on_the_command_line_become_required_variables() -> None:
+    d = doc("prod", "both", "--vpc-id", VNET_ID, "--private-subnet-id", SUBNET_IDS[0])
+    variables = blocks(d, "variable")
+    assert variables["existing_node_subnet_id"]["default"] == SUBNET_IDS[0]
+    assert "default" not in variables["existing_database_subnet_id"]
+    assert "default" not in variables["existing_ingress_subnet_id"]
+
+
+def test_existing_network_replaces_the_module_network_everywhere() -> None:
+    d = doc("prod", "both", *BYO_ARGS)
+    for address in NEW_NETWORK:
+        assert resource(d, address)["count"] == "${local.byo_network ? 0 : 1}", address
+    for address in NAT:
+        assert resource(d, address)["count"] == "${local.nat_gateway ? 1 : 0}", address
+    local_values = blocks(d, "locals")
+    assert local_values["byo_network"] == '${var.existing_vnet_id != ""}'
+    assert local_values["vnet_id"] == "${local.byo_network ? var.existing_vnet_id : azurerm_virtual_network.this[0].id}"
+    assert local_values["node_subnet_id"] == "${local.byo_network ? var.existing_node_subnet_id : azurerm_subnet.nodes[0].id}"
+    assert local_values["ingress_subnet_id"] == (
+        "${local.byo_network ? var.existing_ingress_subnet_id : azurerm_subnet.ingress[0].id}"
+    )
+    # Nothing outside the network's own definitions names the module's network resources directly.
+    outside = {
+        address: body
+        for address, body in blocks(d, "resource").items()
+        if address not in NEW_NETWORK + NAT
+    }
+    text = repr(outside) + repr(blocks(d, "output")) + repr(blocks(d, "data"))
+    assert "azurerm_virtual_network.this" not in text
+    assert not re.search(r"azurerm_subnet\.(nodes|database|ingress)", text)
+    assert "azurerm_nat_gateway.this" not in text
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    assert one(cluster, "default_node_pool")["vnet_subnet_id"] == "${local.node_subnet_id}"
+    assert resource(d, "azurerm_role_assignment.cluster_network")["scope"] == "${local.vnet_id}"
+    assert resource(d, "azurerm_mysql_flexible_server.metadata")["delegated_subnet_id"] == "${local.database_subnet_id}"
+    assert blocks(d, "output")["nat_public_ip"]["value"] == "${one(azurerm_public_ip.nat[*].ip_address)}"
+    # The existing network's own egress (R-NET-1).
+    assert variable_default(d, "existing_network_outbound_type") == "userDefinedRouting"
+
+
+def test_private_cluster_drops_authorized_ranges() -> None:
+    d = doc("prod", "both", "--private-endpoint")
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    assert cluster["private_cluster_enabled"] == "${local.private_cluster}"
+    assert blocks(d, "locals")["private_cluster"] == "${var.private_cluster || var.air_gapped}"
+    assert variable_default(d, "private_cluster") is True
+    # Authorized IP ranges apply to a public API server only; Azure refuses them on a private one.
+    assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == (
+        "${local.private_cluster ? [] : var.api_server_authorized_ip_ranges}"
+    )
+    assert any("!(var.private_cluster || var.air_gapped)" in c for c in validations(d, "api_server_authorized_ip_ranges"))
+
+
+def test_allowed_cidrs_are_the_gateway_subnet_rules() -> None:
+    d = doc("prod", "both", *ISOLATION_ARGS[1:5])
+    assert variable_default(d, "ingress_allowed_cidrs") == ALLOWED
+    rules = resources_of(d, "azurerm_network_security_rule")
+    web = rules["azurerm_network_security_rule.ingress_web"]
+    # R-NET-3: 80 and 443 from the allowed CIDRs only.
+    assert (web["direction"], web["access"], web["protocol"]) == ("Inbound", "Allow", "Tcp")
+    assert web["source_address_prefixes"] == "${var.ingress_allowed_cidrs}"
+    assert sorted(web["destination_port_ranges"]) == ["443", "80"]
+    # What Application Gateway v2 needs regardless.
+    manager = rules["azurerm_network_security_rule.ingress_gateway_manager"]
+    assert (manager["source_address_prefix"], manager["destination_port_range"]) == ("GatewayManager", "65200-65535")
+    balancer = rules["azurerm_network_security_rule.ingress_load_balancer"]
+    assert (balancer["source_address_prefix"], balancer["access"]) == ("AzureLoadBalancer", "Allow")
+    for body in rules.values():
+        assert body["network_security_group_name"] == "${azurerm_network_security_group.ingress.name}"
+    association = resource(d, "azurerm_subnet_network_security_group_association.ingress")
+    assert association["subnet_id"] == "${local.ingress_subnet_id}"
+    assert association["network_security_group_id"] == "${azurerm_network_security_group.ingress.id}"
+
+
+def test_air_gapped_has_no_egress_and_passes_the_registry_on() -> None:
+    d = doc("prod", "both", "--air-gapped", "--image-registry", REGISTRY)
+    assert variable_default(d, "air_gapped") is True
+    assert variable_default(d, "image_registry") == REGISTRY
+    local_values = blocks(d, "locals")
+    # R-NET-2: no NAT gateway and outbound type none (a network isolated cluster).
+    assert local_values["nat_gateway"] == "${!local.byo_network && !var.air_gapped}"
+    assert local_values["outbound_type"].startswith('${var.air_gapped ? "none" : ')
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    assert one(cluster, "network_profile")["outbound_type"] == "${local.outbound_type}"
+    # azurerm requires bootstrap_profile.artifact_source = Cache with outbound type none.
+    bootstrap = dynamic(cluster, "bootstrap_profile")
+    assert bootstrap["for_each"] == "${var.air_gapped ? [1] : []}"
+    assert bootstrap["content"][0]["artifact_source"] == "Cache"
+    outputs = blocks(d, "output")
+    assert outputs["image_registry"]["value"] == "${var.image_registry}"
+    assert outputs["airgapped"]["value"] == "${var.air_gapped}"
+    assert any('var.image_registry != ""' in c for c in validations(d, "image_registry"))
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": False, "bootstrap": 0}),
+        (BYO_ARGS, {"new_network": 0, "nat": 0, "outbound": "userDefinedRouting", "private": False, "bootstrap": 0}),
+        (("--private-endpoint",), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": True, "bootstrap": 0}),
+        (("--air-gapped", "--image-registry", REGISTRY), {"new_network": 1, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1}),
+        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1}),
+    ],
+)
+def test_terraform_evaluates_the_network_switches(
+    extra: tuple[str, ...], expected: dict[str, Any], tmp_path: Path
+) -> None:
+    """The generated count and switch expressions, evaluated by terraform against the generated defaults."""
+    terraform_or_skip()
+    d = doc("prod", "both", *extra)
+    text = generate(CLOUD, "prod", "both", *extra)
+    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    # The locals that depend on variables only (the others name resources).
+    local_values = {
+        name: value[2:-1]
+        for name, value in blocks(d, "locals").items()
+        if name in ("byo_network", "nat_gateway", "outbound_type", "private_cluster")
+    }
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    probes = {
+        "new_network": resource(d, "azurerm_virtual_network.this")["count"][2:-1],
+        "nat": resource(d, "azurerm_nat_gateway.this")["count"][2:-1],
+        "outbound": one(cluster, "network_profile")["outbound_type"][2:-1],
+        "private": cluster["private_cluster_enabled"][2:-1],
+        "bootstrap": "length(" + dynamic(cluster, "bootstrap_profile")["for_each"][2:-1] + ")",
+    }
+    module = variables + "\nlocals {\n" + "".join(f"  {k} = {v}\n" for k, v in local_values.items()) + "}\n"
+    module += 'output "probes" {\n  value = {\n' + "".join(f"    {k} = {v}\n" for k, v in probes.items()) + "  }\n}\n"
+    (tmp_path / "main.tf").write_text(module, encoding="utf-8")
+    assert terraform(["init", "-input=false", "-backend=false"], tmp_path).returncode == 0
+    args = ["plan", "-input=false", "-no-color", "-lock=false", "-out=plan.bin"]
+    args += ["-var", "subscription_id=00000000-0000-0000-0000-000000000000", "-var", "domain=wandb.example.com"]
+    for name in ("existing_database_subnet_id", "existing_ingress_subnet_id"):
+        if "default" not in blocks(d, "variable")[name]:
+            args += ["-var", f"{name}="]
+    planned = terraform(args, tmp_path)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    shown = terraform(["show", "-json", "plan.bin"], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    values = json.loads(shown.stdout)["planned_values"]["outputs"]["probes"]["value"]
+    assert values == expected
+
+
+OPTION_VARIANTS = [
+    (env, extra) for env in ENVS for extra in (BYO_ARGS, ISOLATION_ARGS, (*BYO_ARGS, *ISOLATION_ARGS, *DOMAIN_ARGS))
+]
+
+
+@pytest.mark.parametrize(("env", "extra"), OPTION_VARIANTS)
+def test_schema_check_finds_nothing_with_network_options(env: str, extra: tuple[str, ...]) -> None:
+    findings = check_text(generate(CLOUD, env, "both", *extra), providers=["azurerm", "random"])
+    assert [str(f) for f in findings] == []
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(("env", "extra"), OPTION_VARIANTS)
+def test_terraform_fmt_clean_with_network_options(env: str, extra: tuple[str, ...], tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(generate(CLOUD, env, "both", *extra), encoding="utf-8")
+    result = terraform(["fmt", "-check", "-diff", "main.tf"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---- DNS and TLS ----------------------------------------------------------------
@@ -297,13 +537,16 @@ def test_mysql_flexible_server_version_size_storage_and_network(env: str) -> Non
     assert storage["auto_grow_enabled"] is True
     assert storage["io_scaling_enabled"] is True
     # Private access: the delegated subnet and a private DNS zone linked to the VNet.
-    assert server["delegated_subnet_id"] == "${azurerm_subnet.database.id}"
+    assert server["delegated_subnet_id"] == "${local.database_subnet_id}"
+    assert blocks(d, "locals")["database_subnet_id"] == (
+        "${local.byo_network ? var.existing_database_subnet_id : azurerm_subnet.database[0].id}"
+    )
     delegation = one(one(resource(d, "azurerm_subnet.database"), "delegation"), "service_delegation")
     assert delegation["name"] == "Microsoft.DBforMySQL/flexibleServers"
     assert server["private_dns_zone_id"] == "${azurerm_private_dns_zone.mysql.id}"
     assert resource(d, "azurerm_private_dns_zone.mysql")["name"].endswith(".mysql.database.azure.com")
     link = resource(d, "azurerm_private_dns_zone_virtual_network_link.mysql")
-    assert link["virtual_network_id"] == "${azurerm_virtual_network.this.id}"
+    assert link["virtual_network_id"] == "${local.vnet_id}"
     database = resource(d, "azurerm_mysql_flexible_database.wandb")
     assert (database["name"], database["charset"]) == ("wandb_local", "utf8mb4")
 
@@ -577,6 +820,23 @@ def test_terraform_derives_valid_global_names(variables_module: Path) -> None:
         ({"backup_retention_days": "6"}, False),
         ({"node_min_count": "1"}, False),
         ({"storage_class_name": "default"}, False),
+        # Bring your own network: a VNet resource ID and its three subnets, all or nothing.
+        ({"existing_vnet_id": VNET_ID}, False),
+        ({"existing_vnet_id": VNET_ID, **dict(zip(EXISTING_SUBNETS, SUBNET_IDS))}, True),
+        ({"existing_vnet_id": VNET_ID, **dict(zip(EXISTING_SUBNETS, SUBNET_IDS[:2] + [OTHER_SUBNET]))}, False),
+        ({"existing_vnet_id": "hub", **dict(zip(EXISTING_SUBNETS, SUBNET_IDS))}, False),
+        ({"existing_node_subnet_id": SUBNET_IDS[0]}, False),
+        ({"existing_network_outbound_type": "none"}, False),
+        # Authorized ranges exist only on a public API server.
+        ({"api_server_authorized_ip_ranges": '["203.0.113.0/24"]'}, True),
+        ({"private_cluster": "true", "api_server_authorized_ip_ranges": '["203.0.113.0/24"]'}, False),
+        ({"private_cluster": "true"}, True),
+        # R-NET-2: air-gapped needs the mirror.
+        ({"air_gapped": "true"}, False),
+        ({"air_gapped": "true", "image_registry": REGISTRY}, True),
+        ({"image_registry": "https://registry.corp.example"}, False),
+        ({"ingress_allowed_cidrs": "[]"}, False),
+        ({"ingress_allowed_cidrs": '["203.0.113.0/24"]'}, True),
     ],
 )
 def test_terraform_variable_validations(variables_module: Path, values: dict[str, str], ok: bool) -> None:

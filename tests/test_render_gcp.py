@@ -76,6 +76,13 @@ def ternary(expr: str, condition_var: str, when_true: str, when_false: str, valu
     return when_true if value else when_false
 
 
+def local(d: dict[str, Any], name: str) -> Any:
+    """The expression of ``locals { name = ... }``."""
+    values = {k: v for block in d.get("locals", []) for k, v in block.items()}
+    assert name in values, f"no local {name}"
+    return values[name]
+
+
 def validation_conditions(d: dict[str, Any], name: str) -> list[str]:
     return [v["condition"] for v in blocks(d, "variable")[name].get("validation", [])]
 
@@ -190,10 +197,17 @@ def test_cloud_nat_gives_private_nodes_egress(env: str, products: str) -> None:
     """R-NET-1."""
     d = doc(env, products)
     nat = resource(d, "google_compute_router_nat.this")
-    assert nat["router"] == "${google_compute_router.this.name}"
+    assert nat["router"] == "${google_compute_router.this[0].name}"
     assert nat["source_subnetwork_ip_ranges_to_nat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
     assert nat["nat_ip_allocate_option"] == "AUTO_ONLY"
-    assert resource(d, "google_compute_router.this")["network"] == "${google_compute_network.this.id}"
+    router = resource(d, "google_compute_router.this")
+    assert router["network"] == "${google_compute_network.this[0].id}"
+    # Created by default: a new network, not air-gapped.
+    for address in ("google_compute_router.this", "google_compute_router_nat.this"):
+        assert resource(d, address)["count"] == "${local.cloud_nat ? 1 : 0}"
+    assert local(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
+    assert variable_default(d, "air_gapped") is False
+    assert variable_default(d, "existing_network") == ""
     assert resource(d, "google_compute_subnetwork.this")["private_ip_google_access"] is True
 
 
@@ -226,7 +240,8 @@ def test_cloud_sql_has_no_public_ip(env: str, products: str) -> None:
     d = doc(env, products)
     ip = one_block(one_block(resource(d, "google_sql_database_instance.metadata"), "settings"), "ip_configuration")
     assert ip["ipv4_enabled"] is False
-    assert ip["private_network"] == "${google_compute_network.this.id}"
+    assert ip["private_network"] == "${local.network_id}"
+    assert ip["allocated_ip_range"] == "${local.private_services_range_name}"
     assert "authorized_networks" not in ip
     assert variable_default(d, "db_ssl_mode") == "ENCRYPTED_ONLY"
     peering = resource(d, "google_compute_global_address.private_services")
@@ -559,3 +574,158 @@ def test_only_google_and_random_providers(env: str, products: str, extra: tuple[
     types = {a.split(".")[0] for a in blocks(d, "resource")} | {a.split(".")[0] for a in blocks(d, "data")}
     assert all(t.startswith("google_") for t in types), types
 
+
+
+# ---- Network options (--vpc-id, --private-endpoint, --allowed-cidr, --air-gapped) -----
+
+BYO = ("--vpc-id", "shared-vpc", "--private-subnet-id", "wandb-nodes")
+PRIVATE = ("--private-endpoint",)
+ALLOWED = ("--allowed-cidr", "203.0.113.0/24", "--allowed-cidr", "198.51.100.0/24")
+AIR_GAPPED = ("--air-gapped", "--image-registry", "registry.corp.example/wandb")
+ALL_OPTIONS = BYO + PRIVATE + ALLOWED + AIR_GAPPED
+OPTION_SETS = {"byo": BYO, "private": PRIVATE, "allowed": ALLOWED, "airgap": AIR_GAPPED, "all": ALL_OPTIONS}
+NETWORK_VARIANTS = [(env, name) for env in ("dev", "prod") for name in OPTION_SETS]
+network_variants = pytest.mark.parametrize(
+    ("env", "option_set"), NETWORK_VARIANTS, ids=[f"{e}-{n}" for e, n in NETWORK_VARIANTS]
+)
+# Resources of a network the module creates, and of its egress.
+NETWORK_RESOURCES = ("google_compute_network.this", "google_compute_subnetwork.this", "google_compute_firewall.deny_ingress")
+EGRESS_RESOURCES = ("google_compute_router.this", "google_compute_router_nat.this")
+
+
+def count_for(expr: str, flags: dict[str, bool]) -> int:
+    """Resolve a ``${local.x ? 1 : 0}`` / ``${local.x ? 0 : 1}`` count for known values of its flag."""
+    match = re.fullmatch(r"\$\{(local|var)\.(\w+) \? ([01]) : ([01])\}", expr)
+    assert match, expr
+    return int(match.group(3) if flags[match.group(2)] else match.group(4))
+
+
+def network_flags(d: dict[str, Any]) -> dict[str, bool]:
+    """local.byo_network and local.cloud_nat for the variables' defaults (their expressions checked too)."""
+    assert local(d, "byo_network") == '${var.existing_network != ""}'
+    assert local(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
+    byo = variable_default(d, "existing_network") != ""
+    return {"byo_network": byo, "cloud_nat": not byo and not variable_default(d, "air_gapped")}
+
+
+@combos
+def test_default_network_is_created_with_nat(env: str, products: str) -> None:
+    """R-NET-1: without network options the module builds its own VPC, subnet and Cloud NAT."""
+    d = doc(env, products)
+    flags = network_flags(d)
+    for address in NETWORK_RESOURCES + EGRESS_RESOURCES:
+        assert count_for(resource(d, address)["count"], flags) == 1, address
+    assert count_for(blocks(d, "data")["google_compute_subnetwork.existing"]["count"], flags) == 0
+    assert variable_default(d, "existing_subnetwork") == ""
+    assert variable_default(d, "private_endpoint") is False
+    assert variable_default(d, "image_registry") == ""
+    subnet = resource(d, "google_compute_subnetwork.this")
+    assert [r["range_name"] for r in subnet["secondary_ip_range"]] == [
+        "${var.pods_secondary_range_name}",
+        "${var.services_secondary_range_name}",
+    ]
+
+
+@combos
+def test_existing_network_replaces_the_created_one(env: str, products: str) -> None:
+    """--vpc-id / --private-subnet-id: no VPC, subnet, firewall, router or NAT; the given names everywhere."""
+    d = doc(env, products, *BYO)
+    assert variable_default(d, "existing_network") == "shared-vpc"
+    assert variable_default(d, "existing_subnetwork") == "wandb-nodes"
+    assert variable_default(d, "pods_secondary_range_name") == "pods"
+    assert variable_default(d, "services_secondary_range_name") == "services"
+    flags = network_flags(d)
+    for address in NETWORK_RESOURCES + EGRESS_RESOURCES:
+        assert count_for(resource(d, address)["count"], flags) == 0, address
+    # The existing subnetwork is looked up and checked (network, Private Google Access, secondary ranges).
+    existing = blocks(d, "data")["google_compute_subnetwork.existing"]
+    assert count_for(existing["count"], flags) == 1
+    assert existing["self_link"] == "${local.subnetwork_id}"
+    assert len(one_block(existing, "lifecycle")["postcondition"]) == 3
+    cluster = resource(d, "google_container_cluster.this")
+    assert cluster["network"] == "${local.network_id}"
+    assert cluster["subnetwork"] == "${local.subnetwork_id}"
+    policy = one_block(cluster, "ip_allocation_policy")
+    assert policy["cluster_secondary_range_name"] == "${var.pods_secondary_range_name}"
+    assert policy["services_secondary_range_name"] == "${var.services_secondary_range_name}"
+    assert "var.existing_network" in local(d, "network_id") and "google_compute_network.this[*].id" in local(d, "network_id")
+    assert "var.existing_subnetwork" in local(d, "subnetwork_id")
+    # Private services access for Cloud SQL is still created, on the existing network,
+    # unless private_services_range_name names the network's existing range.
+    assert variable_default(d, "private_services_range_name") == ""
+    for address in ("google_compute_global_address.private_services", "google_service_networking_connection.private_services"):
+        body = resource(d, address)
+        assert body["count"] == '${var.private_services_range_name == "" ? 1 : 0}', address
+        assert body["network"] == "${local.network_id}", address
+    ip = one_block(one_block(resource(d, "google_sql_database_instance.metadata"), "settings"), "ip_configuration")
+    assert ip["private_network"] == "${local.network_id}"
+    assert blocks(d, "output")["network_name"]["value"] == "${local.network_name}"
+
+
+def test_existing_network_and_subnetwork_go_together() -> None:
+    conditions = validation_conditions(doc("dev", "models", *BYO), "existing_subnetwork")
+    assert '${(var.existing_network == "") == (var.existing_subnetwork == "")}' in conditions
+
+
+@pytest.mark.parametrize("flags", [(), PRIVATE], ids=["public", "private"])
+def test_private_endpoint_option(flags: tuple[str, ...]) -> None:
+    """--private-endpoint: the API server has an internal IP only; authorized networks stay internal."""
+    d = doc("prod", "both", *flags)
+    private = bool(flags)
+    assert variable_default(d, "private_endpoint") is private
+    cluster = resource(d, "google_container_cluster.this")
+    config = one_block(cluster, "private_cluster_config")
+    assert config["enable_private_endpoint"] == "${var.private_endpoint}"
+    assert config["enable_private_nodes"] is True
+    authorized = variable_default(d, "cluster_endpoint_authorized_cidrs")
+    if private:
+        assert authorized == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    else:
+        assert authorized == ["0.0.0.0/0"]
+    networks = one_block(cluster, "master_authorized_networks_config")["dynamic"][0]["cidr_blocks"]
+    assert networks["for_each"] == "${var.cluster_endpoint_authorized_cidrs}"
+    conditions = [p["condition"] for p in one_block(cluster, "lifecycle")["precondition"]]
+    assert '${!var.private_endpoint || !contains(var.cluster_endpoint_authorized_cidrs, "0.0.0.0/0")}' in conditions
+
+
+def test_allowed_cidrs_feed_cloud_armor() -> None:
+    """--allowed-cidr (R-NET-3): the Cloud Armor allow rule's ranges default to the given CIDRs."""
+    d = doc("prod", "models", *ALLOWED)
+    assert variable_default(d, "ingress_allowed_cidrs") == ["203.0.113.0/24", "198.51.100.0/24"]
+    rules = {r["priority"]: r for r in resource(d, "google_compute_security_policy.ingress")["rule"]}
+    allowed = one_block(one_block(rules[1000], "match"), "config")["src_ip_ranges"]
+    assert allowed == '${[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
+
+
+@combos
+def test_air_gapped_has_no_nat_and_hands_over_the_registry(env: str, products: str) -> None:
+    """--air-gapped (R-NET-2): no router or Cloud NAT; Private Google Access stays on; the registry is output."""
+    d = doc(env, products, *AIR_GAPPED)
+    assert variable_default(d, "air_gapped") is True
+    assert variable_default(d, "image_registry") == "registry.corp.example/wandb"
+    flags = network_flags(d)
+    for address in EGRESS_RESOURCES:
+        assert count_for(resource(d, address)["count"], flags) == 0, address
+    for address in NETWORK_RESOURCES:
+        assert count_for(resource(d, address)["count"], flags) == 1, address
+    assert resource(d, "google_compute_subnetwork.this")["private_ip_google_access"] is True
+    outputs = blocks(d, "output")
+    assert outputs["image_registry"]["value"] == '${var.image_registry == "" ? null : var.image_registry}'
+    assert outputs["air_gapped"]["value"] == "${var.air_gapped}"
+    assert '${!var.air_gapped || var.image_registry != ""}' in validation_conditions(d, "image_registry")
+
+
+@pytest.mark.terraform
+@network_variants
+def test_network_options_fmt_check(env: str, option_set: str, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(generate(CLOUD, env, "both", *OPTION_SETS[option_set], *WITH_DNS), encoding="utf-8")
+    result = terraform(["fmt", "-check", "-diff", "main.tf"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@network_variants
+def test_network_options_schema_check(env: str, option_set: str) -> None:
+    from generator.schema_check import check_text
+
+    findings = check_text(generate(CLOUD, env, "both", *OPTION_SETS[option_set]), providers=["google", "random"])
+    assert findings == [], "\n".join(str(f) for f in findings)

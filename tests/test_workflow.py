@@ -218,9 +218,9 @@ def test_backend_block_is_partial(capsys, cloud: str, backend: str) -> None:
         (["--backend", "gcs"], "--backend", "allowed: s3"),
         (["--private-subnet-id", "subnet-1"], "--vpc-id", "is required"),
         (["--vpc-id", "vpc-1"], "--private-subnet-id", "is required"),
-        (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1", "--public-subnet-id", "subnet-2"], "--public-subnet-id", "at least 2"),
+        (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1"], "--vpc-id", "not supported on aws yet"),
         (["--allowed-cidr", "10.0.0.0/33"], "--allowed-cidr", "IPv4 CIDR"),
-        (["--air-gapped"], "--image-registry", "R-NET-2"),
+        (["--air-gapped", "--image-registry", "registry.corp.example"], "--air-gapped", "not supported on aws yet"),
         (["--image-registry", "https://x"], "--image-registry", "host[:port][/path]"),
     ],
 )
@@ -230,10 +230,20 @@ def test_network_options_are_validated(capsys, argv: list[str], option: str, wor
     assert f"gen-tf: error: {option}:" in err and words in err
 
 
+def test_air_gapped_needs_a_registry(capsys) -> None:
+    code, out, err = run_cli(["--cloud", "gcp", "--env", "dev", "--products", "both", "--air-gapped"], capsys)
+    assert code == 2 and out == "" and "--image-registry" in err and "R-NET-2" in err
+
+
 def test_network_options_round_trip_in_the_header(capsys) -> None:
-    argv = [*AWS, "--allowed-cidr", "203.0.113.0/24", "--private-endpoint", "--air-gapped", "--image-registry", "registry.corp.example/wandb"]
+    argv = [*AWS, "--allowed-cidr", "203.0.113.0/24", "--private-endpoint"]
     code, out, err = run_cli(argv, capsys)
     assert code == 0, err
-    assert out.splitlines()[1].endswith(
-        "--private-endpoint --allowed-cidr 203.0.113.0/24 --air-gapped --image-registry registry.corp.example/wandb"
-    )
+    assert out.splitlines()[1].endswith("--private-endpoint --allowed-cidr 203.0.113.0/24")
+    variables = blocks(parse(out), "variable")
+    assert variables["cluster_endpoint_public_access"]["default"] is False
+    assert variables["ingress_allowed_cidrs"]["default"] == ["203.0.113.0/24"]
+    gcp = ["--cloud", "gcp", "--env", "dev", "--products", "both", "--air-gapped", "--image-registry", "registry.corp.example/wandb"]
+    code, out, err = run_cli(gcp, capsys)
+    assert code == 0, err
+    assert out.splitlines()[1].endswith("--air-gapped --image-registry registry.corp.example/wandb")

@@ -1,0 +1,571 @@
+"""The application layer (--layer app): the W&B operator and instance on the infra module's cluster (R-K8S-1).
+
+Three kinds of checks:
+
+* parsed HCL of the generated module (providers, releases, variables, data sources);
+* the module's locals evaluated by terraform itself: the variable and ``locals``
+  blocks are cut out of the generated text, the data sources they read are
+  replaced by (sensitive) stand-ins, and ``terraform apply`` (no provider needed)
+  prints the WeightsAndBiases custom resource and the other Helm values as JSON;
+* ``terraform fmt -check`` and the offline schema check over the whole matrix.
+
+``terraform validate`` cannot run here: the kubernetes and helm providers are not
+in the local plugin mirror, so the schema check stands in for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+import urllib.parse
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DOMAIN_ARGS, blocks, generate, parse, parsed, resource, terraform, terraform_or_skip, variable_default
+from generator.catalog import load_catalog
+from generator.render import environment
+from generator.schema_check import check_text
+
+CLOUDS = ("aws", "gcp", "azure")
+COMBOS = [(c, e, p) for c in CLOUDS for e in ("dev", "prod") for p in ("models", "weave", "both")]
+APP = ("--layer", "app")
+DOMAIN = "wandb.example.com"
+CLOUD_PROVIDER = {"aws": "aws", "gcp": "google", "azure": "azurerm"}
+WEAVE = {"models": False, "weave": True, "both": True}
+
+# Stand-in infra outputs, keyed by the infra module's output names.
+INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
+    "aws": {
+        "cluster_name": "wandb",
+        "vpc_id": "vpc-0123456789abcdef0",
+        "lb_controller_role_arn": "arn:aws:iam::123456789012:role/wandb-lb-controller",
+        "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-wandb/0123456789abcdef",
+        "db_endpoint": "wandb-metadata.cluster-abc.example",
+        "db_port": 3306,
+        "db_name": "wandb_local",
+        "db_username": "wandb",
+        "db_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-abc",
+        "bucket_name": "wandb-artifacts-123456789012",
+        "bucket_region": "us-east-1",
+        "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/0000",
+        "wandb_role_arn": "arn:aws:iam::123456789012:role/wandb-wandb",
+    },
+    "gcp": {
+        "project_id": "my-project-123",
+        "region": "us-central1",
+        "cluster_name": "wandb",
+        "db_private_ip": "10.20.0.3",
+        "db_port": 3306,
+        "db_name": "wandb_local",
+        "db_username": "wandb",
+        "db_password_secret_id": "projects/my-project-123/secrets/wandb-db-password",
+        "bucket_name": "wandb-artifacts-abc",
+        "service_account_email": "wandb-sa@my-project-123.iam.gserviceaccount.com",
+        "static_ip_name": "wandb-ingress",
+        "certificate_name": "wandb-1a2b3c4d",
+        "security_policy_name": "wandb-ingress",
+    },
+    "azure": {
+        "tenant_id": "11111111-1111-1111-1111-111111111111",
+        "resource_group_name": "wandb-rg",
+        "cluster_name": "wandb-aks",
+        "oidc_issuer_url": "https://oidc.example/tenant/cluster/",
+        "storage_class_name": "managed-csi-premium",
+        "ingress_class_name": "azure-application-gateway",
+        "cert_manager_dns01": {
+            "client_id": "22222222-2222-2222-2222-222222222222",
+            "subscription_id": "33333333-3333-3333-3333-333333333333",
+            "resource_group_name": "dns-rg",
+            "hosted_zone_name": "example.com",
+        },
+        "db_fqdn": "wandb-mysql-abc.mysql.example",
+        "db_port": 3306,
+        "db_name": "wandb_local",
+        "db_username": "wandb",
+        "db_password_secret_id": "https://wandbkvabc.vault.example/secrets/mysql-password",
+        "key_vault_name": "wandbkvabc",
+        "storage_account_name": "wandbabc",
+        "storage_container_name": "wandb",
+        "wandb_identity_client_id": "44444444-4444-4444-4444-444444444444",
+    },
+}
+# Inputs that are not infra outputs.
+OWN_INPUTS: dict[str, dict[str, Any]] = {
+    "aws": {},
+    "gcp": {},
+    "azure": {"subscription_id": "33333333-3333-3333-3333-333333333333"},
+}
+# What the app layer must consume from each infra module (by output name).
+CONSUMED = {
+    "aws": {
+        "cluster_name", "vpc_id", "lb_controller_role_arn", "target_group_arn", "db_endpoint", "db_port",
+        "db_name", "db_username", "db_secret_arn", "bucket_name", "bucket_region", "kms_key_arn", "wandb_role_arn",
+    },
+    "gcp": {
+        "project_id", "region", "cluster_name", "db_private_ip", "db_port", "db_name", "db_username",
+        "db_password_secret_id", "bucket_name", "service_account_email", "static_ip_name", "certificate_name",
+        "security_policy_name",
+    },
+    "azure": {
+        "tenant_id", "resource_group_name", "cluster_name", "oidc_issuer_url", "storage_class_name",
+        "ingress_class_name", "cert_manager_dns01", "db_fqdn", "db_port", "db_name", "db_username",
+        "db_password_secret_id", "key_vault_name", "storage_account_name", "storage_container_name",
+        "wandb_identity_client_id",
+    },
+}
+# The data sources the layer reads secrets and cluster facts from, replaced by
+# stand-ins for evaluation (sensitive, as the real attributes are).
+DB_PASSWORD = "p@ss:w/rd#1 $(x)"
+DATA_STANDINS = {
+    "aws": {
+        "data.aws_secretsmanager_secret_version.db.secret_string": f"sensitive(jsonencode({{ username = \"wandb\", password = {json.dumps(DB_PASSWORD)} }}))",
+        "data.aws_eks_cluster.this.identity[0].oidc[0].issuer": '"https://oidc.eks.example/id/ABC"',
+    },
+    "gcp": {"data.google_secret_manager_secret_version.db_password.secret_data": f"sensitive({json.dumps(DB_PASSWORD)})"},
+    "azure": {"data.azurerm_key_vault_secret.db_password.value": f"sensitive({json.dumps(DB_PASSWORD)})"},
+}
+# Cloud-specific locals printed next to the custom resource.
+EXTRA_LOCALS = {
+    "aws": ["target_group_binding", "lb_controller_values", "lb_controller_chart_auth"],
+    "gcp": [],
+    "azure": ["cluster_issuer_manifest", "cert_manager_values", "cert_manager_chart_auth"],
+}
+IDENTITY_ANNOTATION = {
+    "aws": ("eks.amazonaws.com/role-arn", INFRA_OUTPUTS["aws"]["wandb_role_arn"]),
+    "gcp": ("iam.gke.io/gcp-service-account", INFRA_OUTPUTS["gcp"]["service_account_email"]),
+    "azure": ("azure.workload.identity/client-id", INFRA_OUTPUTS["azure"]["wandb_identity_client_id"]),
+}
+
+
+def app_text(cloud: str, env: str, products: str) -> str:
+    return generate(cloud, env, products, *APP, *DOMAIN_ARGS)
+
+
+def app_doc(cloud: str, env: str, products: str) -> dict[str, Any]:
+    return parsed(cloud, env, products, *APP, *DOMAIN_ARGS)
+
+
+def locals_of(doc: dict[str, Any]) -> dict[str, Any]:
+    return blocks(doc, "locals")
+
+
+# ---- Evaluating the locals with terraform ------------------------------------------
+
+
+def _top_level_blocks(text: str) -> list[tuple[str, str]]:
+    """(block type, text) of each top-level block of fmt-formatted HCL."""
+    found: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = re.match(r"^([a-z_]+)\b.*\{$", line)
+        if not match:
+            i += 1
+            continue
+        start = i
+        while lines[i] != "}":
+            i += 1
+        found.append((match.group(1), "\n".join(lines[start : i + 1])))
+        i += 1
+    return found
+
+
+def tfvars(cloud: str, env: str, products: str, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {**INFRA_OUTPUTS[cloud], **OWN_INPUTS[cloud], "license": "test-license"}
+    if WEAVE[products] and env == "prod":
+        values.update(clickhouse_host="clickhouse.example.com", clickhouse_password="ch-secret")
+    values.update(overrides)
+    return values
+
+
+@lru_cache(maxsize=None)
+def _evaluate(cloud: str, env: str, products: str, overrides_json: str) -> dict[str, Any]:
+    text = app_text(cloud, env, products)
+    kept = "\n\n".join(body for kind, body in _top_level_blocks(text) if kind in ("variable", "locals"))
+    for reference, standin in DATA_STANDINS[cloud].items():
+        kept = kept.replace(reference, standin)
+    leftover = re.findall(r"\bdata\.[a-z_]+\.[a-z_]+", kept)
+    assert not leftover, f"locals read data sources without a stand-in: {sorted(set(leftover))}"
+    outputs = {"wandb_cr": "local.wandb_cr", "operator_values": "local.operator_values",
+               "manifests_chart": "local.manifests_chart"}
+    outputs.update({name: f"local.{name}" for name in EXTRA_LOCALS[cloud]})
+    # Not sensitive: terraform refuses these outputs if any secret flowed into them.
+    kept += "".join(f'\n\noutput "{name}" {{\n  value = {expr}\n}}' for name, expr in outputs.items())
+    kept += '\n\noutput "credentials" {\n  value     = local.credentials\n  sensitive = true\n}\n'
+    work = Path(tempfile.mkdtemp(prefix=f"gen-tf-app-{cloud}-"))
+    (work / "main.tf").write_text(kept)
+    (work / "test.auto.tfvars.json").write_text(json.dumps(tfvars(cloud, env, products, **json.loads(overrides_json))))
+    for args in (["init", "-input=false", "-backend=false"], ["apply", "-input=false", "-auto-approve"]):
+        done = terraform(args, work)
+        assert done.returncode == 0, f"terraform {args[0]} failed:\n{done.stdout}\n{done.stderr}"
+    done = terraform(["output", "-json"], work)
+    assert done.returncode == 0, done.stderr
+    return {name: out["value"] for name, out in json.loads(done.stdout).items()}
+
+
+def evaluate(cloud: str, env: str, products: str, **overrides: Any) -> dict[str, Any]:
+    terraform_or_skip()
+    return _evaluate(cloud, env, products, json.dumps(overrides, sort_keys=True))
+
+
+def values_of(result: dict[str, Any]) -> dict[str, Any]:
+    return result["wandb_cr"]["spec"]["values"]
+
+
+# ---- The whole matrix: fmt and schema ---------------------------------------------
+
+
+def test_fmt_clean_across_the_matrix(tmp_path: Path) -> None:
+    binary = terraform_or_skip()
+    for cloud, env, products in COMBOS:
+        (tmp_path / f"{cloud}-{env}-{products}.tf").write_text(app_text(cloud, env, products))
+        (tmp_path / f"{cloud}-{env}-{products}-nodomain.tf").write_text(generate(cloud, env, products, *APP))
+    done = subprocess.run([binary, "fmt", "-check", "-list=true", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, f"not fmt-clean: {done.stdout}{done.stderr}"
+
+
+@pytest.mark.parametrize("cloud,env,products", COMBOS)
+def test_schema_check_has_no_findings(cloud: str, env: str, products: str) -> None:
+    """Stands in for terraform validate: kubernetes 2.38 / helm 3.1.1 are not installable here."""
+    for text in (app_text(cloud, env, products), generate(cloud, env, products, *APP)):
+        findings = check_text(text, filename=f"{cloud}-{env}-{products}")
+        assert findings == [], "\n".join(str(f) for f in findings)
+
+
+@pytest.mark.parametrize("cloud,env,products", COMBOS)
+def test_no_kubernetes_manifest_and_no_plaintext_password(cloud: str, env: str, products: str) -> None:
+    doc = app_doc(cloud, env, products)
+    types = {address.split(".")[0] for address in blocks(doc, "resource")}
+    assert "kubernetes_manifest" not in types  # its CRD would have to exist at plan time
+    names = set(blocks(doc, "variable"))
+    assert not {n for n in names if "mysql" in n or n.startswith("db_pass") and n != "db_password_secret_id"}
+    # The only password-carrying local reads the cloud's secret.
+    password = locals_of(doc)["mysql_password"]
+    source = next(iter(DATA_STANDINS[cloud]))
+    assert source in password, password
+
+
+# ---- Providers and versions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_required_providers_are_the_app_pins(cloud: str) -> None:
+    doc = app_doc(cloud, "prod", "both")
+    catalog = load_catalog(cloud, ())
+    required = doc["terraform"][0]["required_providers"][0]
+    assert set(required) == {CLOUD_PROVIDER[cloud], "kubernetes", "helm"}
+    assert required["kubernetes"] == {"source": "hashicorp/kubernetes", "version": ">= 2.38, < 3.0"}
+    assert required["helm"] == {"source": "hashicorp/helm", "version": ">= 3.1.1, < 4.0"}
+    cloud_pin = catalog.cloud.providers[CLOUD_PROVIDER[cloud]]
+    assert required[CLOUD_PROVIDER[cloud]] == {"source": cloud_pin.source, "version": cloud_pin.version}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_helm_provider_uses_helm3_attribute_syntax(cloud: str) -> None:
+    doc = app_doc(cloud, "dev", "models")
+    providers = {name: body for entry in doc["provider"] for name, body in entry.items()}
+    kubernetes = providers["helm"]["kubernetes"]
+    assert isinstance(kubernetes, dict), "helm 3: kubernetes = { ... } is an attribute, not a block"
+    assert kubernetes["host"] == providers["kubernetes"]["host"]
+    assert kubernetes["cluster_ca_certificate"] == providers["kubernetes"]["cluster_ca_certificate"]
+    assert kubernetes["cluster_ca_certificate"].startswith("${base64decode(data.")
+    if cloud == "azure":  # Entra ID only: kubelogin
+        assert kubernetes["exec"]["command"] == providers["kubernetes"]["exec"][0]["command"] == "kubelogin"
+    else:
+        assert kubernetes["token"] == providers["kubernetes"]["token"]
+
+
+def test_cluster_data_sources() -> None:
+    aws = blocks(app_doc("aws", "prod", "both"), "data")
+    assert aws["aws_eks_cluster.this"]["name"] == aws["aws_eks_cluster_auth.this"]["name"] == "${var.cluster_name}"
+    assert aws["aws_secretsmanager_secret_version.db"]["secret_id"] == "${var.db_secret_arn}"
+    gcp = blocks(app_doc("gcp", "prod", "both"), "data")
+    assert gcp["google_container_cluster.this"]["name"] == "${var.cluster_name}"
+    assert "google_client_config.this" in gcp
+    assert gcp["google_secret_manager_secret_version.db_password"]["secret"] == "${var.db_password_secret_id}"
+    azure = blocks(app_doc("azure", "prod", "both"), "data")
+    assert azure["azurerm_kubernetes_cluster.this"]["name"] == "${var.cluster_name}"
+    assert azure["azurerm_key_vault_secret.db_password"]["key_vault_id"] == "${data.azurerm_key_vault.this.id}"
+    assert "var.db_password_secret_id" in azure["azurerm_key_vault_secret.db_password"]["name"]
+
+
+# ---- Operator and custom resource releases --------------------------------------------
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_operator_release_from_pinned_chart(cloud: str) -> None:
+    doc = app_doc(cloud, "prod", "both")
+    chart = load_catalog(cloud, ()).reference.operator_chart
+    assert variable_default(doc, "chart_repository") == chart.repository
+    assert variable_default(doc, "operator_chart_name") == chart.name == "operator"
+    assert variable_default(doc, "operator_chart_version") == chart.version == "1.4.8"
+    assert variable_default(doc, "operator_namespace") == "wandb"
+    release = resource(doc, "helm_release.operator")
+    assert release["repository"] == "${var.chart_repository}"
+    assert release["chart"] == "${var.operator_chart_name}"
+    assert release["version"] == "${var.operator_chart_version}"
+    assert release["namespace"] == "${var.operator_namespace}"
+    assert release["create_namespace"] is True
+    assert release["atomic"] is True and release["wait"] is True
+    assert release["values"] == ["${yamlencode(local.operator_values)}"]
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_custom_resource_goes_through_the_local_chart(cloud: str) -> None:
+    doc = app_doc(cloud, "prod", "both")
+    release = resource(doc, "helm_release.wandb")
+    assert release["chart"] == "${local.manifests_chart}"
+    assert release["namespace"] == "${var.wandb_namespace}"
+    assert release["values"] == ["${yamlencode({manifests = [local.wandb_cr]})}"]
+    assert release["atomic"] is True and release["wait"] is True
+    assert {"${helm_release.operator}", "${kubernetes_secret_v1.credentials}"} <= set(release["depends_on"])
+    conditions = [p["condition"] for p in release["lifecycle"][0]["precondition"]]
+    assert any("var.airgapped" in c and "var.wandb_chart_version" in c and "var.image_registry" in c for c in conditions)
+    secret = resource(doc, "kubernetes_secret_v1.credentials")
+    assert secret["data"] == "${local.credentials}"
+    assert secret["metadata"][0] == {"name": "${local.credentials_secret}", "namespace": "${var.wandb_namespace}"}
+    assert variable_default(doc, "wandb_namespace") == "default"
+    assert variable_default(doc, "manifests_chart_path") == ""
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_license_is_sensitive_and_required(cloud: str) -> None:
+    license_var = blocks(app_doc(cloud, "dev", "models"), "variable")["license"]
+    assert license_var["sensitive"] is True
+    assert "default" not in license_var
+    assert license_var["type"] == "${string}" or license_var["type"] == "string"
+
+
+def test_manifests_chart_templates() -> None:
+    env = environment()
+    chart = env.get_template("app/chart/Chart.yaml.j2").render(plan=type("P", (), {"cloud": "aws"})())
+    assert "apiVersion: v2" in chart.splitlines() and "name: wandb-manifests" in chart.splitlines()
+    body = env.get_template("app/chart/manifests.yaml.j2").render(plan=None)
+    assert body.startswith("{{ range .Values.manifests -}}") and "{{ toYaml . }}" in body
+
+
+# ---- The custom resource, evaluated ---------------------------------------------------
+
+
+@pytest.mark.parametrize("cloud,env,products", COMBOS)
+def test_custom_resource_values(cloud: str, env: str, products: str) -> None:
+    result = evaluate(cloud, env, products)
+    cr = result["wandb_cr"]
+    assert cr["apiVersion"] == "apps.wandb.com/v1" and cr["kind"] == "WeightsAndBiases"
+    assert cr["metadata"]["name"] == "wandb" and cr["metadata"]["namespace"] == "default"
+    assert cr["spec"]["chart"] == {}  # the release channel picks the chart
+    glob = values_of(result)["global"]
+    assert glob["host"] == f"https://{DOMAIN}"
+    assert glob["cloudProvider"] == cloud
+    assert glob["licenseSecret"] == {"name": "wandb-credentials", "key": "license"}
+    assert "license" not in glob
+    infra = INFRA_OUTPUTS[cloud]
+    mysql = glob["mysql"]
+    assert mysql["port"] == 3306 and mysql["database"] == "wandb_local" and mysql["user"] == "wandb"
+    assert mysql["host"] == {"aws": infra.get("db_endpoint"), "gcp": infra.get("db_private_ip"), "azure": infra.get("db_fqdn")}[cloud]
+    assert mysql["passwordSecret"] == {"name": "wandb-credentials", "passwordKey": "MYSQL_PASSWORD"}
+    assert "password" not in mysql
+    bucket = glob["bucket"]
+    if cloud == "aws":
+        assert bucket == {"provider": "s3", "name": infra["bucket_name"], "region": infra["bucket_region"], "kmsKey": infra["kms_key_arn"]}
+    elif cloud == "gcp":
+        assert bucket == {"provider": "gcs", "name": infra["bucket_name"]}
+    else:
+        assert bucket == {"provider": "az", "name": infra["storage_account_name"], "path": infra["storage_container_name"]}
+    credentials = result["credentials"]
+    assert credentials["license"] == "test-license"
+    assert credentials["MYSQL_PASSWORD"] == urllib.parse.quote_plus(DB_PASSWORD)
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_service_accounts_carry_the_cloud_identity(cloud: str) -> None:
+    values = values_of(evaluate(cloud, "prod", "both"))
+    annotation, identity = IDENTITY_ANNOTATION[cloud]
+    for component in ("app", "api", "console", "parquet", "glue", "weave", "weave-trace", "settingsMigrationJob"):
+        account = values[component]["serviceAccount"]
+        assert account["annotations"][annotation] == identity, component
+        assert account["name"] == "wandb-" + re.sub(r"(?<!^)(?=[A-Z])", "-", component).lower()
+    if cloud == "azure":
+        assert values["global"]["pod"]["labels"] == {"azure.workload.identity/use": "true"}
+        assert values["global"]["storageClass"] == INFRA_OUTPUTS["azure"]["storage_class_name"]
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_ingress_and_tls_termination(cloud: str) -> None:
+    result = evaluate(cloud, "prod", "models")
+    values = values_of(result)
+    infra = INFRA_OUTPUTS[cloud]
+    if cloud == "aws":
+        # The infra ALB terminates TLS; its target group is bound to the chart's nginx.
+        assert values["ingress"] == {"install": False}
+        assert values["nginx"] == {"install": True}
+        binding = result["target_group_binding"]
+        assert binding["apiVersion"] == "elbv2.k8s.aws/v1beta1" and binding["kind"] == "TargetGroupBinding"
+        assert binding["metadata"]["namespace"] == "default"
+        assert binding["spec"] == {
+            "targetGroupARN": infra["target_group_arn"],
+            "targetType": "ip",
+            "serviceRef": {"name": "wandb-nginx", "port": 8080},
+        }
+        controller = result["lb_controller_values"]
+        assert controller["clusterName"] == infra["cluster_name"] and controller["vpcId"] == infra["vpc_id"]
+        assert controller["region"] == "us-east-1"
+        assert controller["serviceAccount"]["name"] == "aws-load-balancer-controller"
+        assert controller["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": infra["lb_controller_role_arn"]}
+        assert "image" not in controller
+    elif cloud == "gcp":
+        assert values["ingress"]["annotations"] == {
+            "kubernetes.io/ingress.class": "gce",
+            "kubernetes.io/ingress.global-static-ip-name": infra["static_ip_name"],
+            "ingress.gcp.kubernetes.io/pre-shared-cert": infra["certificate_name"],
+            "kubernetes.io/ingress.allow-http": "false",
+        }
+        assert values["global"]["gcpSecurityPolicy"] == infra["security_policy_name"]
+    else:
+        ingress = values["ingress"]
+        assert ingress["class"] == infra["ingress_class_name"]
+        assert ingress["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+        assert ingress["annotations"]["appgw.ingress.kubernetes.io/ssl-redirect"] == "true"
+        assert ingress["tls"] == [{"hosts": [DOMAIN], "secretName": "wandb-tls"}]
+        issuer = result["cluster_issuer_manifest"]
+        assert issuer["kind"] == "ClusterIssuer" and issuer["metadata"]["name"] == "letsencrypt"
+        dns = infra["cert_manager_dns01"]
+        assert issuer["spec"]["acme"]["solvers"] == [{"dns01": {"azureDNS": {
+            "subscriptionID": dns["subscription_id"],
+            "resourceGroupName": dns["resource_group_name"],
+            "hostedZoneName": dns["hosted_zone_name"],
+            "environment": "AzurePublicCloud",
+            "managedIdentity": {"clientID": dns["client_id"]},
+        }}}]
+        manager = result["cert_manager_values"]
+        assert manager["crds"] == {"enabled": True}
+        assert manager["serviceAccount"] == {"name": "cert-manager", "annotations": {"azure.workload.identity/client-id": dns["client_id"]}}
+        assert manager["podLabels"] == {"azure.workload.identity/use": "true"}
+
+
+def test_azure_without_dns_zone_uses_http01() -> None:
+    result = evaluate("azure", "dev", "models", cert_manager_dns01=None, acme_email="ops@example.com")
+    acme = result["cluster_issuer_manifest"]["spec"]["acme"]
+    assert acme["solvers"] == [{"http01": {"ingress": {"ingressClassName": "azure-application-gateway"}}}]
+    assert acme["email"] == "ops@example.com"
+    assert result["cert_manager_values"]["serviceAccount"]["annotations"] == {}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_product_mix_and_tier_sizing(cloud: str) -> None:
+    sizes = {}
+    for env in ("dev", "prod"):
+        for products in ("models", "weave", "both"):
+            doc = app_doc(cloud, env, products)
+            sizes[(env, products)] = variable_default(doc, "wandb_size")
+            values = values_of(evaluate(cloud, env, products))
+            assert values["global"]["size"] == sizes[(env, products)]
+            if WEAVE[products]:
+                assert values["weave-trace"]["install"] is True
+                assert values["global"]["weave-trace"] == {"enabled": True}
+                jwt = values["app"]["internalJWTMap"]
+                assert [j["subject"] for j in jwt] == [
+                    "system:serviceaccount:default:wandb-weave-trace",
+                    "system:serviceaccount:default:wandb-weave-trace-worker",
+                ]
+                clickhouse = values["global"]["clickhouse"]
+                if env == "prod":  # external ClickHouse, required in prod
+                    assert "default" not in blocks(doc, "variable")["clickhouse_host"]
+                    assert clickhouse["host"] == "clickhouse.example.com"
+                    assert clickhouse["passwordSecret"]["name"] == "wandb-credentials"
+                    assert values["clickhouse"] == {"install": False}
+                else:  # dev: the chart's in-cluster ClickHouse
+                    assert variable_default(doc, "clickhouse_host") == ""
+                    assert values["clickhouse"] == {"install": True}
+            else:
+                assert "weave-trace" not in values and "weave-trace" not in values["global"]
+                assert "clickhouse" not in values and "internalJWTMap" not in values["app"]
+                assert "clickhouse_host" not in blocks(doc, "variable")
+    assert sizes[("dev", "models")] == sizes[("dev", "both")] == "small"
+    assert sizes[("prod", "models")] == "medium"
+    assert sizes[("prod", "weave")] == sizes[("prod", "both")] == "large"
+
+
+def test_external_clickhouse_password_goes_to_the_secret() -> None:
+    result = evaluate("aws", "prod", "both")
+    assert result["credentials"]["CLICKHOUSE_PASSWORD"] == "ch-secret"
+    assert "CLICKHOUSE_PASSWORD" not in evaluate("aws", "prod", "models")["credentials"]
+    assert "CLICKHOUSE_PASSWORD" not in evaluate("aws", "dev", "both")["credentials"]
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_airgapped_variables_reach_every_release(cloud: str) -> None:
+    doc = app_doc(cloud, "prod", "models")
+    assert variable_default(doc, "image_registry") == ""
+    assert variable_default(doc, "airgapped") is False
+    assert variable_default(doc, "wandb_chart_version") == ""
+    public = evaluate(cloud, "prod", "models")
+    assert public["operator_values"] == {"airgapped": False, "image": {"repository": "wandb/controller"}}
+    assert values_of(public)["global"]["repositoryPrefix"] == values_of(public)["global"]["imageRegistry"] == ""
+
+    registry = "registry.internal:5000/mirror"
+    mirrored = evaluate(cloud, "prod", "models", airgapped=True, image_registry=registry,
+                        chart_repository="https://charts.internal/wandb", wandb_chart_version="0.43.8",
+                        operator_image_tag="1.22.0")
+    assert mirrored["operator_values"] == {"airgapped": True, "image": {"repository": f"{registry}/wandb/controller", "tag": "1.22.0"}}
+    glob = values_of(mirrored)["global"]
+    assert glob["repositoryPrefix"] == glob["imageRegistry"] == registry
+    assert mirrored["wandb_cr"]["spec"]["chart"] == {
+        "url": "https://charts.internal/wandb", "name": "operator-wandb", "version": "0.43.8",
+    }
+    oci = evaluate(cloud, "prod", "models", chart_repository="oci://registry.internal/charts/", wandb_chart_version="0.43.8")
+    assert oci["wandb_cr"]["spec"]["chart"] == {"url": "oci://registry.internal/charts/operator-wandb", "version": "0.43.8"}
+    if cloud == "aws":
+        assert mirrored["lb_controller_values"]["serviceAccount"]["name"] == "aws-load-balancer-controller"
+        release = resource(doc, "helm_release.aws_load_balancer_controller")
+        assert release["repository"] == "${var.lb_controller_chart_repository}"
+        assert "var.image_registry" in release["values"][0]
+    if cloud == "azure":
+        manager = mirrored["cert_manager_values"]
+        assert manager["image"] == {"repository": f"{registry}/jetstack/cert-manager-controller"}
+        assert manager["webhook"] == {"image": {"repository": f"{registry}/jetstack/cert-manager-webhook"}}
+        assert "image" not in public["cert_manager_values"]
+
+
+@pytest.mark.parametrize("cloud,auth,repository", [
+    ("aws", "lb_controller_chart_auth", "lb_controller_chart_repository"),
+    ("azure", "cert_manager_chart_auth", "cert_manager_chart_repository"),
+])
+def test_mirror_credentials_stay_on_the_mirror_host(cloud: str, auth: str, repository: str) -> None:
+    mirror = {"chart_repository": "https://charts.internal/wandb", "chart_repository_username": "robot"}
+    assert evaluate(cloud, "dev", "models", **mirror)[auth] is False  # controller chart from its public default
+    assert evaluate(cloud, "dev", "models", **mirror, **{repository: "https://charts.internal/controllers"})[auth] is True
+    assert evaluate(cloud, "dev", "models", **{repository: "https://charts.internal/controllers"})[auth] is False
+    release = resource(app_doc(cloud, "dev", "models"), "helm_release." + ("aws_load_balancer_controller" if cloud == "aws" else "cert_manager"))
+    assert release["repository_username"] == f"${{local.{auth} ? var.chart_repository_username : null}}"
+
+
+def test_manifests_chart_path_default_and_override() -> None:
+    assert evaluate("gcp", "dev", "models")["manifests_chart"].endswith("/charts/wandb-manifests")
+    assert evaluate("gcp", "dev", "models", manifests_chart_path="/srv/chart")["manifests_chart"] == "/srv/chart"
+
+
+# ---- The contract with the infra module -------------------------------------------------
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_consumed_infra_outputs_exist(cloud: str) -> None:
+    """Every app variable documented as an infra output is named exactly like one the infra module has."""
+    infra_outputs = set(blocks(parsed(cloud, "prod", "both", *DOMAIN_ARGS), "output"))
+    app_vars = blocks(app_doc(cloud, "prod", "both"), "variable")
+    documented = {}
+    for name, body in app_vars.items():
+        match = re.match(r"Infrastructure output ([a-z0-9_]+):", body["description"])
+        if match:
+            documented[name] = match.group(1)
+    assert all(name == output for name, output in documented.items()), documented
+    assert set(documented) == CONSUMED[cloud]
+    missing = CONSUMED[cloud] - infra_outputs
+    assert not missing, f"the {cloud} infra module lacks outputs the app layer reads: {sorted(missing)}"
+    assert set(INFRA_OUTPUTS[cloud]) == CONSUMED[cloud]
