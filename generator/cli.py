@@ -177,6 +177,12 @@ def generate(
         text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
         # Written in one call only after everything rendered: no partial output.
         sys.stdout.write(text)
+        if plan.layer == "app":
+            click.echo(
+                "gen-tf: note: the app module installs a local chart (charts/wandb-manifests); "
+                "use --out-dir to write it beside the module, or set manifests_chart_path",
+                err=True,
+            )
         return
     from pathlib import Path
 
@@ -200,12 +206,22 @@ def generate(
     click.echo(f"gen-tf: wrote {len(written)} files to {root}", err=True)
 
 
+APP_CHART_FILES = {
+    "Chart.yaml.j2": "charts/wandb-manifests/Chart.yaml",
+    "manifests.yaml.j2": "charts/wandb-manifests/templates/manifests.yaml",
+}
+
+
 def module_files(plan: Any) -> dict[str, str]:
     """Every file of a module directory: the topic files plus README.md and terraform.tfvars.example."""
     from .moduledoc import readme_context, scan, tfvars_example
-    from .render import render_files, render_template
+    from .render import header, render_files, render_template
 
     files = render_files(plan.cloud, plan.context(), plan.command, plan.layer)
+    if plan.layer == "app":
+        # The local chart that creates the custom resources (their CRDs arrive in the same apply).
+        for name, target in APP_CHART_FILES.items():
+            files[target] = header(plan.command) + render_template(f"app/chart/{name}", plan.context())
     fields = scan("".join(files[name] for name in ("variables.tf", "outputs.tf") if name in files))
     files["terraform.tfvars.example"] = tfvars_example(fields, plan.command)
     files["README.md"] = render_template("module_readme.md.j2", {"plan": plan, **readme_context(fields)})

@@ -88,7 +88,9 @@ def tfvars_example(fields: list[Field], command: str) -> str:
         if field.kind != "variable":
             continue
         lines.append(f"# {field.description}")
-        if field.default is None:
+        if field.sensitive:
+            lines.append(f"# {field.name}: sensitive; keep it out of files: export TF_VAR_{field.name}=...")
+        elif field.default is None:
             lines.append(f"{field.name} = {_placeholder(field.type)}")
         else:
             lines.append(f"# {field.name} = {field.default}")
