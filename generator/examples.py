@@ -1,4 +1,5 @@
-"""Regenerate (or check) the committed examples: examples/<cloud>-<env>-<products>/main.tf.
+"""Regenerate (or check) the committed examples: examples/<cloud>-<env>-<products>/main.tf
+and the application layer as a module directory, examples/app-<cloud>-prod-both/.
 
     python -m generator.examples            # write them
     python -m generator.examples --check    # exit 1 and list the stale ones
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .catalog import CLOUDS, PRODUCTS, TIERS, load_catalog
+from .cli import module_files
 from .options import parse_options
 from .plan import build_plan
 from .render import render_single
@@ -28,6 +30,10 @@ def examples() -> dict[str, str]:
                 opts = parse_options({"cloud": cloud, "env": env, "products": products, **EXAMPLE_OPTIONS})
                 plan = build_plan(opts, catalog)
                 found[f"{cloud}-{env}-{products}/main.tf"] = render_single(cloud, plan.context(), plan.command)
+        # The application layer, as a module directory (it ships a local chart).
+        app = parse_options({"cloud": cloud, "env": "prod", "products": "both", "layer": "app", **EXAMPLE_OPTIONS})
+        for path, text in module_files(build_plan(app, catalog)).items():
+            found[f"app-{cloud}-prod-both/{path}"] = text
     return found
 
 
@@ -36,7 +42,7 @@ def stale(root: Path) -> list[str]:
     wanted = examples()
     problems = [path for path, text in wanted.items() if not (root / path).is_file() or (root / path).read_text() != text]
     extra = sorted(
-        str(p.relative_to(root)) for p in root.glob("*/main.tf") if str(p.relative_to(root)) not in wanted
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and str(p.relative_to(root)) not in wanted
     )
     return sorted(problems) + extra
 

@@ -9,8 +9,12 @@ from generator.examples import examples, stale
 
 
 def test_examples_cover_every_combination() -> None:
-    assert len(examples()) == 18
+    infra = [p for p in examples() if p.endswith("/main.tf") and not p.startswith("app-")]
+    assert len(infra) == 18
     assert "aws-prod-both/main.tf" in examples()
+    for cloud in ("aws", "gcp", "azure"):
+        assert f"app-{cloud}-prod-both/operator.tf" in examples()
+        assert f"app-{cloud}-prod-both/charts/wandb-manifests/Chart.yaml" in examples()
 
 
 def test_committed_examples_are_fresh() -> None:
