@@ -147,11 +147,7 @@ class Options(BaseModel):
             raise OptionError("--vpc-id", "is required with --private-subnet-id/--public-subnet-id (the network they belong to)")
         if self.vpc_id and not self.private_subnet_ids:
             raise OptionError("--private-subnet-id", "is required with --vpc-id (the subnets for nodes and the database)")
-        if self.cloud == "aws" and self.vpc_id:
-            raise OptionError("--vpc-id", "bring-your-own network is not supported on aws yet; supported on: gcp, azure")
-        if self.cloud == "aws" and self.air_gapped:
-            raise OptionError("--air-gapped", "air-gapped mode is not supported on aws yet; supported on: gcp, azure")
-        if self.cloud == "aws" and self.vpc_id and len(self.public_subnet_ids) < 2:
+        if self.cloud == "aws" and self.vpc_id and not self.air_gapped and len(self.public_subnet_ids) < 2:
             raise OptionError("--public-subnet-id", "give at least 2 public subnets in different zones for the load balancer (with --vpc-id on aws)")
         if self.cloud != "aws" and self.public_subnet_ids:
             raise OptionError("--public-subnet-id", f"is only used on aws; {self.cloud} load balancers need no subnet")

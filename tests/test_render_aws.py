@@ -48,7 +48,7 @@ def test_nodes_sized_x86_and_spread(env: str, products: str) -> None:
     assert resolve(d, scaling["min_size"]) == zones
     assert resolve(d, scaling["desired_size"]) >= resolve(d, scaling["min_size"])
     assert resolve(d, scaling["max_size"]) >= resolve(d, scaling["desired_size"])
-    assert group["subnet_ids"] == "${slice(aws_subnet.private[*].id, 0, var.node_zone_count)}"
+    assert group["subnet_ids"] == "${slice(local.private_subnet_ids, 0, var.node_zone_count)}"
     assert variable_default(d, "node_zone_count") == zones
     template = resource(d, "aws_launch_template.nodes")
     ebs = template["block_device_mappings"][0]["ebs"][0]
@@ -80,17 +80,57 @@ def test_eks_cluster(env: str) -> None:
     assert cluster["vpc_config"][0]["endpoint_private_access"] is True
 
 
+def local(d: dict[str, Any], name: str) -> Any:
+    return next(entry[name] for entry in d["locals"] if name in entry)
+
+
 def test_network_has_three_zones_and_nat_egress() -> None:
-    """R-NET-1: private + public subnets in 3 AZs, NAT egress for the nodes."""
+    """R-NET-1: private + public subnets in up to 3 AZs, NAT egress for the nodes."""
     d = doc("prod", "both")
-    assert resource(d, "aws_subnet.private")["count"] == 3
-    assert resource(d, "aws_subnet.public")["count"] == 3
-    nat = resource(d, "aws_nat_gateway.this")
-    assert nat["count"] == "${var.single_nat_gateway ? 1 : 3}"
+    assert local(d, "azs") == (
+        "${slice(data.aws_availability_zones.available.names, 0, "
+        "min(3, length(data.aws_availability_zones.available.names)))}"
+    )
+    assert resource(d, "aws_subnet.private")["count"] == "${local.create_network ? local.zone_count : 0}"
+    assert resource(d, "aws_subnet.public")["count"] == "${local.internet ? local.zone_count : 0}"
+    assert resource(d, "aws_nat_gateway.this")["count"] == "${local.nat_count}"
+    assert local(d, "nat_count") == "${local.internet ? (var.single_nat_gateway ? 1 : local.zone_count) : 0}"
+    assert local(d, "internet") == "${local.create_network && !var.air_gapped}"
+    assert variable_default(d, "existing_vpc_id") == "" and variable_default(d, "air_gapped") is False
     assert variable_default(d, "single_nat_gateway") is False  # one per zone in prod
     assert variable_default(doc("dev", "both"), "single_nat_gateway") is True
-    route = resource(d, "aws_route_table.private")["route"][0]
-    assert route["cidr_block"] == "0.0.0.0/0" and "aws_nat_gateway.this" in route["nat_gateway_id"]
+    route = resource(d, "aws_route_table.private")["dynamic"][0]["route"]
+    assert route["content"][0]["cidr_block"] == "0.0.0.0/0"
+    assert "aws_nat_gateway.this" in route["for_each"]
+
+
+def test_bring_your_own_network() -> None:
+    byo = ("--vpc-id", "vpc-0abc", "--private-subnet-id", "subnet-01", "--private-subnet-id", "subnet-02",
+           "--public-subnet-id", "subnet-03", "--public-subnet-id", "subnet-04")
+    d = doc("prod", "both", *byo)
+    assert variable_default(d, "existing_vpc_id") == "vpc-0abc"
+    assert variable_default(d, "existing_private_subnet_ids") == ["subnet-01", "subnet-02"]
+    assert variable_default(d, "existing_public_subnet_ids") == ["subnet-03", "subnet-04"]
+    assert local(d, "create_network") == '${var.existing_vpc_id == ""}'
+    assert resource(d, "aws_vpc.this")["count"] == "${local.create_network ? 1 : 0}"
+    assert local(d, "private_subnet_ids") == "${local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids}"
+    assert resource(d, "aws_eks_cluster.this")["vpc_config"][0]["subnet_ids"] == "${local.private_subnet_ids}"
+    assert resource(d, "aws_db_subnet_group.metadata")["subnet_ids"] == "${local.private_subnet_ids}"
+    assert resource(d, "aws_rds_cluster_instance.standby")["availability_zone"] == "${local.private_azs[1]}"
+
+
+def test_air_gapped() -> None:
+    """R-NET-2: no internet gateway/NAT, VPC endpoints, internal load balancer, private registry."""
+    d = doc("dev", "both", "--air-gapped", "--image-registry", "registry.corp.example/wandb")
+    assert variable_default(d, "air_gapped") is True
+    assert variable_default(d, "image_registry") == "registry.corp.example/wandb"
+    assert resource(d, "aws_internet_gateway.this")["count"] == "${local.internet ? 1 : 0}"
+    endpoints = resource(d, "aws_vpc_endpoint.interface")
+    assert "ecr.dkr" in endpoints["for_each"] and "sts" in endpoints["for_each"]
+    assert resource(d, "aws_vpc_endpoint.s3")["vpc_endpoint_type"] == "Gateway"
+    assert resource(d, "aws_lb.wandb")["internal"] == "${var.air_gapped}"
+    assert blocks(d, "output")["image_registry"]["value"] == '${var.image_registry != "" ? var.image_registry : null}'
+
 
 
 def test_csi_driver_and_lb_controller_iam() -> None:
@@ -133,7 +173,7 @@ def test_aurora_mysql(env: str, products: str) -> None:
     standby = resource(d, "aws_rds_cluster_instance.standby")
     assert standby["count"] == "${var.db_standby ? 1 : 0}"
     assert variable_default(d, "db_standby") is prod
-    assert primary["availability_zone"] == "${local.azs[0]}" and standby["availability_zone"] == "${local.azs[1]}"
+    assert primary["availability_zone"] == "${local.private_azs[0]}" and standby["availability_zone"] == "${local.private_azs[1]}"
     del engines
 
 

@@ -218,9 +218,8 @@ def test_backend_block_is_partial(capsys, cloud: str, backend: str) -> None:
         (["--backend", "gcs"], "--backend", "allowed: s3"),
         (["--private-subnet-id", "subnet-1"], "--vpc-id", "is required"),
         (["--vpc-id", "vpc-1"], "--private-subnet-id", "is required"),
-        (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1"], "--vpc-id", "not supported on aws yet"),
+        (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1"], "--public-subnet-id", "at least 2 public subnets"),
         (["--allowed-cidr", "10.0.0.0/33"], "--allowed-cidr", "IPv4 CIDR"),
-        (["--air-gapped", "--image-registry", "registry.corp.example"], "--air-gapped", "not supported on aws yet"),
         (["--image-registry", "https://x"], "--image-registry", "host[:port][/path]"),
     ],
 )

@@ -100,6 +100,56 @@ variable "vpc_cidr" {
   }
 }
 
+variable "existing_vpc_id" {
+  type        = string
+  description = "Existing VPC to deploy into (bring your own network); empty creates a new VPC."
+  default     = ""
+
+  validation {
+    condition     = var.existing_vpc_id == "" || can(regex("^vpc-[0-9a-f]+$", var.existing_vpc_id))
+    error_message = "existing_vpc_id must be empty or a VPC ID such as vpc-0123456789abcdef0."
+  }
+}
+
+variable "existing_private_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets of existing_vpc_id for nodes and the database, in at least 2 zones (one per zone, node_zone_count of them for the nodes)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.existing_private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "existing_private_subnet_ids must be subnet IDs such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "existing_public_subnet_ids" {
+  type        = list(string)
+  description = "Public subnets of existing_vpc_id for the internet-facing load balancer, in at least 2 zones (unused when air_gapped)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.existing_public_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "existing_public_subnet_ids must be subnet IDs such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "air_gapped" {
+  type        = bool
+  description = "R-NET-2: no internet gateway or NAT; AWS APIs through VPC endpoints, an internal load balancer, images and charts from image_registry."
+  default     = false
+}
+
+variable "image_registry" {
+  type        = string
+  description = "Private registry (host[:port][/path]) mirroring W&B's images and charts; required when air_gapped."
+  default     = ""
+
+  validation {
+    condition     = var.image_registry == "" || can(regex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$", var.image_registry))
+    error_message = "image_registry must be empty or host[:port][/path], e.g. registry.corp.example/wandb."
+  }
+}
+
 variable "single_nat_gateway" {
   type        = bool
   description = "One NAT gateway for the VPC instead of one per zone (cheaper, not zone-redundant)."
@@ -348,7 +398,20 @@ variable "tags" {
 
 locals {
   name = var.name
-  azs  = slice(data.aws_availability_zones.available.names, 0, 3)
+  # Three zones where the region has them, two otherwise (R-LAYER-1 needs two).
+  azs        = slice(data.aws_availability_zones.available.names, 0, min(3, length(data.aws_availability_zones.available.names)))
+  zone_count = length(local.azs)
+
+  # A new network, or an existing one (existing_vpc_id); internet egress unless air-gapped.
+  create_network     = var.existing_vpc_id == ""
+  internet           = local.create_network && !var.air_gapped
+  nat_count          = local.internet ? (var.single_nat_gateway ? 1 : local.zone_count) : 0
+  vpc_id             = local.create_network ? aws_vpc.this[0].id : var.existing_vpc_id
+  vpc_cidr           = local.create_network ? var.vpc_cidr : data.aws_vpc.existing[0].cidr_block
+  private_subnet_ids = local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids
+  private_azs        = local.create_network ? local.azs : distinct(data.aws_subnet.existing_private[*].availability_zone)
+  # The load balancer: public subnets, or internal in the private ones when air-gapped.
+  lb_subnet_ids = var.air_gapped ? local.private_subnet_ids : (local.create_network ? aws_subnet.public[*].id : var.existing_public_subnet_ids)
 
   tags = merge(var.tags, {
     "wandb:managed-by"  = "gen-tf"
@@ -386,10 +449,16 @@ data "aws_partition" "current" {}
 # Network and egress
 # ----------------------------------------------------------------------------
 
-# R-NET-1: a VPC across three zones with private subnets for nodes and the
-# database, public subnets for the load balancer, and NAT egress so nodes reach
-# deploy.wandb.ai, charts.wandb.ai and the container registries.
+# R-NET-1: a VPC across the region's first three zones (two where the region has
+# only two) with private subnets for nodes and the database, public subnets for
+# the load balancer, and NAT egress so nodes reach deploy.wandb.ai,
+# charts.wandb.ai and the container registries. With existing_vpc_id the module
+# uses that network instead; in air-gapped mode (R-NET-2) there is no internet
+# gateway and no NAT: AWS APIs are reached through VPC endpoints and images come
+# from var.image_registry.
 resource "aws_vpc" "this" {
+  count = local.create_network ? 1 : 0
+
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
@@ -399,15 +468,37 @@ resource "aws_vpc" "this" {
   }
 }
 
+# An existing network (bring your own): its CIDR for security group rules.
+data "aws_vpc" "existing" {
+  count = local.create_network ? 0 : 1
+
+  id = var.existing_vpc_id
+}
+
+data "aws_subnet" "existing_private" {
+  count = local.create_network ? 0 : length(var.existing_private_subnet_ids)
+
+  id = var.existing_private_subnet_ids[count.index]
+
+  lifecycle {
+    postcondition {
+      condition     = self.vpc_id == var.existing_vpc_id
+      error_message = "Every existing_private_subnet_ids entry must be a subnet of existing_vpc_id."
+    }
+  }
+}
+
 # No rules: traffic is allowed only by the security groups this module creates.
 resource "aws_default_security_group" "this" {
-  vpc_id = aws_vpc.this.id
+  count = local.create_network ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
 }
 
 resource "aws_subnet" "private" {
-  count = 3
+  count = local.create_network ? local.zone_count : 0
 
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = aws_vpc.this[0].id
   availability_zone = local.azs[count.index]
   cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
 
@@ -419,9 +510,9 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_subnet" "public" {
-  count = 3
+  count = local.internet ? local.zone_count : 0
 
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = aws_vpc.this[0].id
   availability_zone = local.azs[count.index]
   cidr_block        = cidrsubnet(var.vpc_cidr, 8, 240 + count.index)
 
@@ -433,7 +524,9 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_internet_gateway" "this" {
-  vpc_id = aws_vpc.this.id
+  count = local.internet ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
 
   tags = {
     Name = "${local.name}-igw"
@@ -441,7 +534,7 @@ resource "aws_internet_gateway" "this" {
 }
 
 resource "aws_eip" "nat" {
-  count = var.single_nat_gateway ? 1 : 3
+  count = local.nat_count
 
   domain = "vpc"
 
@@ -454,7 +547,7 @@ resource "aws_eip" "nat" {
 
 # R-NET-1: egress for installation and runtime.
 resource "aws_nat_gateway" "this" {
-  count = var.single_nat_gateway ? 1 : 3
+  count = local.nat_count
 
   allocation_id = aws_eip.nat[count.index].id
   subnet_id     = aws_subnet.public[count.index].id
@@ -465,11 +558,13 @@ resource "aws_nat_gateway" "this" {
 }
 
 resource "aws_route_table" "public" {
-  vpc_id = aws_vpc.this.id
+  count = local.internet ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
 
   route {
     cidr_block = "0.0.0.0/0"
-    gateway_id = aws_internet_gateway.this.id
+    gateway_id = aws_internet_gateway.this[0].id
   }
 
   tags = {
@@ -478,20 +573,25 @@ resource "aws_route_table" "public" {
 }
 
 resource "aws_route_table_association" "public" {
-  count = 3
+  count = local.internet ? local.zone_count : 0
 
   subnet_id      = aws_subnet.public[count.index].id
-  route_table_id = aws_route_table.public.id
+  route_table_id = aws_route_table.public[0].id
 }
 
 resource "aws_route_table" "private" {
-  count = 3
+  count = local.create_network ? local.zone_count : 0
 
-  vpc_id = aws_vpc.this.id
+  vpc_id = aws_vpc.this[0].id
 
-  route {
-    cidr_block     = "0.0.0.0/0"
-    nat_gateway_id = aws_nat_gateway.this[var.single_nat_gateway ? 0 : count.index].id
+  # No default route when air-gapped (R-NET-2).
+  dynamic "route" {
+    for_each = local.nat_count > 0 ? [aws_nat_gateway.this[min(count.index, local.nat_count - 1)].id] : []
+
+    content {
+      cidr_block     = "0.0.0.0/0"
+      nat_gateway_id = route.value
+    }
   }
 
   tags = {
@@ -500,10 +600,67 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = 3
+  count = local.create_network ? local.zone_count : 0
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[count.index].id
+}
+
+# ---- Air-gapped mode (R-NET-2): private paths to the AWS APIs the cluster needs ----
+
+resource "aws_security_group" "endpoints" {
+  count = var.air_gapped ? 1 : 0
+
+  name        = "${local.name}-vpc-endpoints"
+  description = "HTTPS to the VPC interface endpoints from inside the VPC"
+  vpc_id      = local.vpc_id
+
+  lifecycle {
+    precondition {
+      condition     = var.image_registry != ""
+      error_message = "air_gapped needs image_registry: images and charts come from a private mirror (R-NET-2)."
+    }
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
+  count = var.air_gapped ? 1 : 0
+
+  security_group_id = aws_security_group.endpoints[0].id
+  description       = "HTTPS from the VPC"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = local.vpc_cidr
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = var.air_gapped ? toset(["ec2", "ecr.api", "ecr.dkr", "eks", "eks-auth", "elasticloadbalancing", "kms", "logs", "secretsmanager", "sts"]) : toset([])
+
+  vpc_id              = local.vpc_id
+  service_name        = "com.amazonaws.${var.region}.${each.value}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = local.private_subnet_ids
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = {
+    Name = "${local.name}-${each.value}"
+  }
+}
+
+# S3 (layers of ECR images, the artifacts bucket) through a gateway endpoint.
+resource "aws_vpc_endpoint" "s3" {
+  count = var.air_gapped && local.create_network ? 1 : 0
+
+  vpc_id            = local.vpc_id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+
+  tags = {
+    Name = "${local.name}-s3"
+  }
 }
 
 # VPC flow logs, kept a year and encrypted with the module's key.
@@ -543,7 +700,7 @@ resource "aws_iam_role_policy" "flow_logs" {
 }
 
 resource "aws_flow_log" "this" {
-  vpc_id          = aws_vpc.this.id
+  vpc_id          = local.vpc_id
   traffic_type    = "ALL"
   log_destination = aws_cloudwatch_log_group.flow_logs.arn
   iam_role_arn    = aws_iam_role.flow_logs.arn
@@ -652,7 +809,7 @@ resource "aws_eks_cluster" "this" {
   enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
   vpc_config {
-    subnet_ids              = aws_subnet.private[*].id
+    subnet_ids              = local.private_subnet_ids
     endpoint_private_access = true
     endpoint_public_access  = var.cluster_endpoint_public_access
     public_access_cidrs     = var.cluster_endpoint_public_access_cidrs
@@ -770,7 +927,7 @@ resource "aws_eks_node_group" "this" {
   cluster_name    = aws_eks_cluster.this.name
   node_group_name = "${local.name}-nodes"
   node_role_arn   = aws_iam_role.node.arn
-  subnet_ids      = slice(aws_subnet.private[*].id, 0, var.node_zone_count)
+  subnet_ids      = slice(local.private_subnet_ids, 0, var.node_zone_count)
   ami_type        = "AL2023_x86_64_STANDARD"
   capacity_type   = "ON_DEMAND"
   instance_types  = [var.node_instance_type]
@@ -796,6 +953,11 @@ resource "aws_eks_node_group" "this" {
     precondition {
       condition     = var.node_min_size <= var.node_desired_size && var.node_desired_size <= var.node_max_size
       error_message = "node_min_size <= node_desired_size <= node_max_size must hold."
+    }
+
+    precondition {
+      condition     = length(local.private_subnet_ids) >= var.node_zone_count && length(local.private_azs) >= 2
+      error_message = "The nodes need node_zone_count private subnets in at least 2 zones (R-LAYER-1); give more existing_private_subnet_ids or lower node_zone_count."
     }
   }
 
@@ -934,7 +1096,7 @@ data "aws_iam_policy_document" "lb_controller" {
     condition {
       test     = "StringEquals"
       variable = "ec2:Vpc"
-      values   = ["arn:${data.aws_partition.current.partition}:ec2:${var.region}:${data.aws_caller_identity.current.account_id}:vpc/${aws_vpc.this.id}"]
+      values   = ["arn:${data.aws_partition.current.partition}:ec2:${var.region}:${data.aws_caller_identity.current.account_id}:vpc/${local.vpc_id}"]
     }
   }
 
@@ -1009,13 +1171,13 @@ resource "aws_iam_role_policy" "lb_controller" {
 # private subnets, reachable only from the cluster.
 resource "aws_db_subnet_group" "metadata" {
   name       = "${local.name}-metadata"
-  subnet_ids = aws_subnet.private[*].id
+  subnet_ids = local.private_subnet_ids
 }
 
 resource "aws_security_group" "metadata" {
   name        = "${local.name}-metadata"
   description = "MySQL from the EKS cluster only"
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = local.vpc_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "metadata_from_cluster" {
@@ -1152,7 +1314,7 @@ resource "aws_rds_cluster_instance" "primary" {
   engine                                = aws_rds_cluster.metadata.engine
   engine_version                        = aws_rds_cluster.metadata.engine_version
   instance_class                        = var.db_instance_class
-  availability_zone                     = local.azs[0]
+  availability_zone                     = local.private_azs[0]
   db_subnet_group_name                  = aws_db_subnet_group.metadata.name
   db_parameter_group_name               = aws_db_parameter_group.metadata.name
   publicly_accessible                   = false
@@ -1175,7 +1337,7 @@ resource "aws_rds_cluster_instance" "standby" {
   engine                                = aws_rds_cluster.metadata.engine
   engine_version                        = aws_rds_cluster.metadata.engine_version
   instance_class                        = var.db_instance_class
-  availability_zone                     = local.azs[1]
+  availability_zone                     = local.private_azs[1]
   db_subnet_group_name                  = aws_db_subnet_group.metadata.name
   db_parameter_group_name               = aws_db_parameter_group.metadata.name
   publicly_accessible                   = false
@@ -1524,7 +1686,7 @@ resource "aws_s3_bucket_policy" "logs" {
 resource "aws_security_group" "lb" {
   name        = "${local.name}-lb"
   description = "HTTPS to W&B from the allowed networks"
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = local.vpc_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_https" {
@@ -1556,7 +1718,7 @@ resource "aws_vpc_security_group_egress_rule" "lb_to_app" {
   ip_protocol       = "tcp"
   from_port         = var.app_port
   to_port           = var.app_port
-  cidr_ipv4         = var.vpc_cidr
+  cidr_ipv4         = local.vpc_cidr
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_from_lb" {
@@ -1574,9 +1736,9 @@ resource "aws_lb" "wandb" {
   # checkov:skip=CKV2_AWS_76: The web ACL has the Log4j rules (AWSManagedRulesKnownBadInputsRuleSet); the check also demands AWSManagedRulesAnonymousIpList, whose hosting-provider rule blocks the cloud networks training systems run in (R-NET-3).
   name                       = "${local.name}-wandb"
   load_balancer_type         = "application"
-  internal                   = false
+  internal                   = var.air_gapped
   security_groups            = [aws_security_group.lb.id]
-  subnets                    = aws_subnet.public[*].id
+  subnets                    = local.lb_subnet_ids
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
 
@@ -1699,7 +1861,7 @@ resource "aws_lb_target_group" "wandb" {
   target_type = "ip"
   protocol    = "HTTP"
   port        = var.app_port
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = local.vpc_id
 
   health_check {
     path                = var.health_check_path
@@ -1879,7 +2041,7 @@ output "lb_controller_role_arn" {
 
 output "vpc_id" {
   description = "VPC of the cluster; the AWS Load Balancer Controller's vpcId value (nodes keep instance metadata from pods)."
-  value       = aws_vpc.this.id
+  value       = local.vpc_id
 }
 
 output "db_endpoint" {
@@ -1950,4 +2112,14 @@ output "load_balancer_dns_name" {
 output "alarm_topic_arn" {
   description = "SNS topic the database CPU alarm notifies (R-DB-4)."
   value       = aws_sns_topic.alarms.arn
+}
+
+output "airgapped" {
+  description = "Whether the module runs without internet egress (R-NET-2); the app layer's airgapped input."
+  value       = var.air_gapped
+}
+
+output "image_registry" {
+  description = "Private registry mirroring W&B's images and charts (R-NET-2), or null."
+  value       = var.image_registry != "" ? var.image_registry : null
 }
