@@ -77,6 +77,14 @@ def resource(doc: dict[str, Any], address: str) -> dict[str, Any]:
     return found[address]
 
 
+def local_value(doc: dict[str, Any], name: str) -> Any:
+    """The expression of ``local.<name>`` (from whichever locals block defines it)."""
+    for entry in doc.get("locals", []):
+        if name in entry:
+            return entry[name]
+    raise AssertionError(f"local.{name} is not defined")
+
+
 def variable_default(doc: dict[str, Any], name: str) -> Any:
     var = blocks(doc, "variable")[name]
     assert "default" in var, f"variable {name} has no default"

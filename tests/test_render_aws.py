@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, parsed, resource, variable_default
+from conftest import local_value, DOMAIN_ARGS, blocks, parsed, resource, variable_default
 
 SIZES = {  # typed from requirements.md
     ("dev", "models"): ("r6i.large", "db.r6g.large"),
@@ -80,22 +80,18 @@ def test_eks_cluster(env: str) -> None:
     assert cluster["vpc_config"][0]["endpoint_private_access"] is True
 
 
-def local(d: dict[str, Any], name: str) -> Any:
-    return next(entry[name] for entry in d["locals"] if name in entry)
-
-
 def test_network_has_three_zones_and_nat_egress() -> None:
     """R-NET-1: private + public subnets in up to 3 AZs, NAT egress for the nodes."""
     d = doc("prod", "both")
-    assert local(d, "azs") == (
+    assert local_value(d, "azs") == (
         "${slice(data.aws_availability_zones.available.names, 0, "
         "min(3, length(data.aws_availability_zones.available.names)))}"
     )
     assert resource(d, "aws_subnet.private")["count"] == "${local.create_network ? local.zone_count : 0}"
     assert resource(d, "aws_subnet.public")["count"] == "${local.internet ? local.zone_count : 0}"
     assert resource(d, "aws_nat_gateway.this")["count"] == "${local.nat_count}"
-    assert local(d, "nat_count") == "${local.internet ? (var.single_nat_gateway ? 1 : local.zone_count) : 0}"
-    assert local(d, "internet") == "${local.create_network && !var.air_gapped}"
+    assert local_value(d, "nat_count") == "${local.internet ? (var.single_nat_gateway ? 1 : local.zone_count) : 0}"
+    assert local_value(d, "internet") == "${local.create_network && !var.air_gapped}"
     assert variable_default(d, "existing_vpc_id") == "" and variable_default(d, "air_gapped") is False
     assert variable_default(d, "single_nat_gateway") is False  # one per zone in prod
     assert variable_default(doc("dev", "both"), "single_nat_gateway") is True
@@ -111,9 +107,9 @@ def test_bring_your_own_network() -> None:
     assert variable_default(d, "existing_vpc_id") == "vpc-0abc"
     assert variable_default(d, "existing_private_subnet_ids") == ["subnet-01", "subnet-02"]
     assert variable_default(d, "existing_public_subnet_ids") == ["subnet-03", "subnet-04"]
-    assert local(d, "create_network") == '${var.existing_vpc_id == ""}'
+    assert local_value(d, "create_network") == '${var.existing_vpc_id == ""}'
     assert resource(d, "aws_vpc.this")["count"] == "${local.create_network ? 1 : 0}"
-    assert local(d, "private_subnet_ids") == "${local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids}"
+    assert local_value(d, "private_subnet_ids") == "${local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids}"
     assert resource(d, "aws_eks_cluster.this")["vpc_config"][0]["subnet_ids"] == "${local.private_subnet_ids}"
     assert resource(d, "aws_db_subnet_group.metadata")["subnet_ids"] == "${local.private_subnet_ids}"
     assert resource(d, "aws_rds_cluster_instance.standby")["availability_zone"] == "${local.private_azs[1]}"

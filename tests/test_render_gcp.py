@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import ENVS, PRODUCTS, blocks, generate, parsed, resource, terraform, variable_default
+from conftest import local_value, ENVS, PRODUCTS, blocks, generate, parsed, resource, terraform, variable_default
 
 CLOUD = "gcp"
 COMBOS = [(env, products) for env in ENVS for products in PRODUCTS]
@@ -74,13 +74,6 @@ def ternary(expr: str, condition_var: str, when_true: str, when_false: str, valu
     """Resolve ``${var.x ? "A" : "B"}`` for a known value of var.x (and check its shape)."""
     assert expr == f'${{var.{condition_var} ? "{when_true}" : "{when_false}"}}', expr
     return when_true if value else when_false
-
-
-def local(d: dict[str, Any], name: str) -> Any:
-    """The expression of ``locals { name = ... }``."""
-    values = {k: v for block in d.get("locals", []) for k, v in block.items()}
-    assert name in values, f"no local {name}"
-    return values[name]
 
 
 def validation_conditions(d: dict[str, Any], name: str) -> list[str]:
@@ -205,7 +198,7 @@ def test_cloud_nat_gives_private_nodes_egress(env: str, products: str) -> None:
     # Created by default: a new network, not air-gapped.
     for address in ("google_compute_router.this", "google_compute_router_nat.this"):
         assert resource(d, address)["count"] == "${local.cloud_nat ? 1 : 0}"
-    assert local(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
+    assert local_value(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
     assert variable_default(d, "air_gapped") is False
     assert variable_default(d, "existing_network") == ""
     assert resource(d, "google_compute_subnetwork.this")["private_ip_google_access"] is True
@@ -602,8 +595,8 @@ def count_for(expr: str, flags: dict[str, bool]) -> int:
 
 def network_flags(d: dict[str, Any]) -> dict[str, bool]:
     """local.byo_network and local.cloud_nat for the variables' defaults (their expressions checked too)."""
-    assert local(d, "byo_network") == '${var.existing_network != ""}'
-    assert local(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
+    assert local_value(d, "byo_network") == '${var.existing_network != ""}'
+    assert local_value(d, "cloud_nat") == "${!local.byo_network && !var.air_gapped}"
     byo = variable_default(d, "existing_network") != ""
     return {"byo_network": byo, "cloud_nat": not byo and not variable_default(d, "air_gapped")}
 
@@ -648,8 +641,8 @@ def test_existing_network_replaces_the_created_one(env: str, products: str) -> N
     policy = one_block(cluster, "ip_allocation_policy")
     assert policy["cluster_secondary_range_name"] == "${var.pods_secondary_range_name}"
     assert policy["services_secondary_range_name"] == "${var.services_secondary_range_name}"
-    assert "var.existing_network" in local(d, "network_id") and "google_compute_network.this[*].id" in local(d, "network_id")
-    assert "var.existing_subnetwork" in local(d, "subnetwork_id")
+    assert "var.existing_network" in local_value(d, "network_id") and "google_compute_network.this[*].id" in local_value(d, "network_id")
+    assert "var.existing_subnetwork" in local_value(d, "subnetwork_id")
     # Private services access for Cloud SQL is still created, on the existing network,
     # unless private_services_range_name names the network's existing range.
     assert variable_default(d, "private_services_range_name") == ""
