@@ -99,6 +99,8 @@ class Reference(_Data):
     db_cpu_alarm: DbAlarm
     app_providers: dict[str, ProviderPin]
     operator_chart: OperatorChart
+    app_charts: dict[str, OperatorChart]
+    app_sizes: dict[Tier, dict[Products, Literal["small", "medium", "large", "xlarge"]]]
 
 
 class Services(_Data):

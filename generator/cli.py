@@ -108,7 +108,8 @@ def cli() -> None:
     "--private-subnet-id",
     "private_subnet_ids",
     multiple=True,
-    help="Existing subnet for nodes and the database (with --vpc-id); repeatable.",
+    help="Existing subnet for nodes and the database (with --vpc-id); repeatable. AWS: private subnets; "
+    "GCP: the node subnetwork; Azure: 3 IDs in order nodes, MySQL delegated subnet, Application Gateway.",
 )
 @click.option(
     "--public-subnet-id",

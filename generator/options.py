@@ -149,6 +149,11 @@ class Options(BaseModel):
             raise OptionError("--private-subnet-id", "is required with --vpc-id (the subnets for nodes and the database)")
         if self.cloud == "aws" and self.vpc_id and not self.air_gapped and len(self.public_subnet_ids) < 2:
             raise OptionError("--public-subnet-id", "give at least 2 public subnets in different zones for the load balancer (with --vpc-id on aws)")
+        if self.cloud == "azure" and self.vpc_id and len(self.private_subnet_ids) != 3:
+            raise OptionError(
+                "--private-subnet-id",
+                "give 3 on azure with --vpc-id, in this order: AKS nodes, MySQL delegated subnet, Application Gateway",
+            )
         if self.cloud != "aws" and self.public_subnet_ids:
             raise OptionError("--public-subnet-id", f"is only used on aws; {self.cloud} load balancers need no subnet")
         if self.cloud == "gcp" and len(self.allowed_cidrs) > 10:

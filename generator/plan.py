@@ -68,6 +68,9 @@ class Plan:
     # The application layer's providers: the cloud's own, then kubernetes and helm.
     app_providers: dict[str, ProviderPin]
     operator_chart: OperatorChart
+    # Charts of the controllers the app layer installs, and the W&B chart's size preset.
+    app_charts: dict[str, OperatorChart]
+    app_size: str
     network: Network
     backend: str | None
     command: str
@@ -187,6 +190,8 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         # The cloud's own provider (listed first in its catalog) for data sources, then kubernetes and helm.
         app_providers={**dict([next(iter(cat.providers.items()))]), **ref.app_providers},
         operator_chart=ref.operator_chart,
+        app_charts=dict(ref.app_charts),
+        app_size=ref.app_sizes[sizing.tier][opts.products],
         network=Network(
             vpc_id=opts.vpc_id,
             private_subnet_ids=tuple(opts.private_subnet_ids),

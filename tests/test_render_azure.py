@@ -298,12 +298,16 @@ def test_network_option_defaults_come_from_the_flags(env: str) -> None:
     }
 
 
-def test_subnets_not_given_on_the_command_line_become_required_variables() -> None:
-    d = doc("prod", "both", "--vpc-id", VNET_ID, "--private-subnet-id", SUBNET_IDS[0])
-    variables = blocks(d, "variable")
-    assert variables["existing_node_subnet_id"]["default"] == SUBNET_IDS[0]
-    assert "default" not in variables["existing_database_subnet_id"]
-    assert "default" not in variables["existing_ingress_subnet_id"]
+def test_existing_vnet_needs_all_three_subnets(capsys: pytest.CaptureFixture[str]) -> None:
+    """gen-tf refuses a partial set up front rather than leaving Terraform to ask at plan time."""
+    from conftest import run_cli
+
+    code, out, err = run_cli(
+        ["--cloud", CLOUD, "--env", "prod", "--products", "both", "--vpc-id", VNET_ID, "--private-subnet-id", SUBNET_IDS[0]],
+        capsys,
+    )
+    assert code == 2 and out == ""
+    assert "--private-subnet-id: give 3 on azure" in err
 
 
 def test_existing_network_replaces_the_module_network_everywhere() -> None:
