@@ -51,6 +51,35 @@ def all_combinations_in_process(rounds: int) -> tuple[float, int]:
     return statistics.median(samples), len(combos)
 
 
+PHASES = r"""
+import time
+t0 = time.perf_counter()
+import jinja2, click, pydantic
+t1 = time.perf_counter()
+import generator.cli
+from generator.catalog import load_catalog
+from generator.options import parse_options
+from generator.plan import build_plan
+from generator.render import render_single
+t2 = time.perf_counter()
+catalog = load_catalog("aws")
+plan = build_plan(parse_options({"cloud": "aws", "env": "prod", "products": "both"}), catalog)
+t3 = time.perf_counter()
+render_single("aws", plan.context(), plan.command)
+t4 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+"""
+
+
+def phases(runs: int) -> list[float]:
+    """Median seconds of: dependency imports, gen-tf's own imports (incl. pydantic models), catalog+plan, render."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", PHASES], capture_output=True, text=True, check=True).stdout
+        samples.append([float(x) for x in out.split()])
+    return [statistics.median(col) for col in zip(*samples)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
@@ -65,6 +94,11 @@ def main() -> None:
     print(f"import floor jinja2+click+pydantic:  {base * 1000:7.1f} ms")
     print(f"ratio gen-tf / floor:                {run / base:7.2f}x   (target <= 1.30x)")
     print(f"all {count} combinations in one process: {total * 1000:7.1f} ms   ({total / count * 1000:.1f} ms each)")
+    deps, own, plan, render = phases(args.runs)
+    print(
+        f"in-process phases (median): deps {deps * 1000:.1f} ms, gen-tf imports {own * 1000:.1f} ms, "
+        f"catalog+plan {plan * 1000:.1f} ms, render {render * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
