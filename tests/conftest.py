@@ -27,6 +27,14 @@ DOMAIN_ARGS = ("--domain", "wandb.example.com", "--dns-zone", "example.com")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-terraform stops the whole run when no terraform is on PATH; name one so only
+    # the tests that need it skip (or fail, in CI) through terraform_or_skip().
+    if getattr(config.option, "dest_tf_binary", "unset") is None and not shutil.which("terraform"):
+        config.option.dest_tf_binary = "terraform"
+
+
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run gen-tf in-process; returns (exit code, stdout, stderr)."""
     capsys.readouterr()

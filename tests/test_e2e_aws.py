@@ -282,7 +282,7 @@ class Stack:
 
 def _prerequisites() -> None:
     terraform_or_skip(need_mirror=True)
-    if tf.LazyTfBin.resolve(False) is None:
+    if not tf.LazyTfBin.resolve(False):
         pytest.fail("pytest-terraform found no terraform binary")
 
 
@@ -453,7 +453,7 @@ def check_dns_and_tls(emu: Emulator, out: dict[str, Any], doc: dict[str, Any]) -
     redirect = listeners[80]["DefaultActions"][0]
     assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
 
-    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
+    attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     resources = blocks(doc, "resource")
     if "aws_s3_bucket.logs" in resources:
         assert attributes["access_logs.s3.enabled"] == "true"
@@ -463,40 +463,46 @@ def check_dns_and_tls(emu: Emulator, out: dict[str, Any], doc: dict[str, Any]) -
         assert acl.get("WebACL", {}).get("Name") == f"{NAME}-wandb", acl
 
 
+def lb_attributes(elbv2: Any, arn: str) -> dict[str, str]:
+    return {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
+
+
 def check_protection(emu: Emulator, protected: bool) -> None:
     cluster = emu.client("rds").describe_db_clusters(DBClusterIdentifier=f"{NAME}-metadata")["DBClusters"][0]
     assert cluster["DeletionProtection"] is protected
     elbv2 = emu.client("elbv2")
     lb = elbv2.describe_load_balancers(Names=[f"{NAME}-wandb"])["LoadBalancers"][0]
-    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
+    attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     assert attributes["deletion_protection.enabled"] == str(protected).lower()
 
 
 def leftovers(emu: Emulator) -> dict[str, list[Any]]:
     """Everything of the module's kinds still in the emulator (the zone itself is the test's)."""
     c = emu.client
-    ec2 = c("ec2")
+    ec2, rds, elbv2 = c("ec2"), c("rds"), c("elbv2")
     default_vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault")}
     found: dict[str, list[Any]] = {
         "buckets": [b["Name"] for b in c("s3").list_buckets()["Buckets"]],
         "eks clusters": c("eks").list_clusters()["clusters"],
         "eks add-ons": sorted(emu.proxy.addons),
-        "db clusters": [d["DBClusterIdentifier"] for d in c("rds").describe_db_clusters()["DBClusters"]],
-        "db instances": [d["DBInstanceIdentifier"] for d in c("rds").describe_db_instances()["DBInstances"]],
+        "db clusters": [d["DBClusterIdentifier"] for d in rds.describe_db_clusters()["DBClusters"]],
+        "db instances": [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]],
         # A final snapshot would be manual; moto keeps the cluster's automated one (AWS deletes it).
         "db snapshots": [
             s["DBClusterSnapshotIdentifier"]
-            for s in c("rds").describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+            for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
         ],
-        "db subnet groups": [g["DBSubnetGroupName"] for g in c("rds").describe_db_subnet_groups()["DBSubnetGroups"]],
+        "db subnet groups": [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]],
         "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
         "records": [(r["Name"], r["Type"]) for r in records(emu) if r["Type"] not in ("NS", "SOA")],
         "certificates": [x["DomainName"] for x in c("acm").list_certificates()["CertificateSummaryList"]],
-        "load balancers": [x["LoadBalancerName"] for x in c("elbv2").describe_load_balancers()["LoadBalancers"]],
-        "target groups": [x["TargetGroupName"] for x in c("elbv2").describe_target_groups()["TargetGroups"]],
+        "load balancers": [x["LoadBalancerName"] for x in elbv2.describe_load_balancers()["LoadBalancers"]],
+        "target groups": [x["TargetGroupName"] for x in elbv2.describe_target_groups()["TargetGroups"]],
         "web acls": [x["Name"] for x in c("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]],
         "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["VpcId"] not in default_vpcs],
-        "security groups": [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["VpcId"] not in default_vpcs],
+        "security groups": [
+            g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["VpcId"] not in default_vpcs
+        ],
         "nat gateways": [n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"],
         "elastic ips": [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]],
         "launch templates": [t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"]],
@@ -505,7 +511,9 @@ def leftovers(emu: Emulator) -> dict[str, list[Any]]:
         "sns topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
         "log groups": [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
         "secrets": [s["Name"] for s in c("secretsmanager").list_secrets()["SecretList"]],
-        "kms aliases": [a["AliasName"] for a in c("kms").list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")],
+        "kms aliases": [
+            a["AliasName"] for a in c("kms").list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")
+        ],
         "kms keys not pending deletion": [
             k["KeyId"]
             for k in c("kms").list_keys()["Keys"]

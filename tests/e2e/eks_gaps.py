@@ -37,12 +37,14 @@ ADDONS = re.compile(r"^/clusters/(?P<cluster>[^/]+)/addons/?$")
 ADDON = re.compile(r"^/clusters/(?P<cluster>[^/]+)/addons/(?P<addon>[^/]+)$")
 TAGS = re.compile(r"^/tags/(?P<arn>.+)$")
 ADDON_VERSION = "v1.40.0-eksbuild.1"
+# (HTTP status, headers, body)
+Reply = tuple[int, dict[str, str], bytes]
 
 
 class EksGapProxy:
     """Start with ``start()``; ``url`` is the endpoint to give the provider; ``stop()`` ends it."""
 
-    def __init__(self, upstream: str, region: str, account_id: str = "123456789012", port: int = 0) -> None:
+    def __init__(self, upstream: str, region: str, account_id: str = "123456789012") -> None:
         self.upstream = urlsplit(upstream)
         self.region = region
         self.account_id = account_id
@@ -80,7 +82,7 @@ class EksGapProxy:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="eks-gap-proxy", daemon=True)
 
@@ -100,7 +102,7 @@ class EksGapProxy:
 
     # ---- request handling ----------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
         path = urlsplit(raw_path).path
         self.requests.append((method, path))
         with self._lock:
@@ -126,7 +128,7 @@ class EksGapProxy:
             payload = self._with_cluster_sg(method, path, payload)
         return status, resp_headers, payload
 
-    def _forward(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         try:
             sent = {k: v for k, v in headers.items() if k.lower() not in ("connection", "content-length")}
@@ -165,7 +167,10 @@ class EksGapProxy:
         vpc_id = self._ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["VpcId"]
         group = self._ec2.create_security_group(
             GroupName=f"eks-cluster-sg-{name}-{uuid.uuid4().hex[:10]}",
-            Description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+            Description=(
+                "EKS created security group applied to ENI that is attached to EKS Control Plane master nodes,"
+                " as well as any managed workloads."
+            ),
             VpcId=vpc_id,
             TagSpecifications=[
                 {"ResourceType": "security-group", "Tags": [{"Key": f"kubernetes.io/cluster/{name}", "Value": "owned"}]}
@@ -175,7 +180,7 @@ class EksGapProxy:
 
     # ---- add-ons ---------------------------------------------------------------
 
-    def _create_addon(self, cluster: str, req: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    def _create_addon(self, cluster: str, req: dict[str, Any]) -> Reply:
         name = req["addonName"]
         if (cluster, name) in self.addons:
             return _error(409, "ResourceInUseException", f"Addon {name} already exists")
@@ -197,7 +202,7 @@ class EksGapProxy:
         self.addons[(cluster, name)] = addon
         return _json(200, {"addon": addon})
 
-    def _addon_tags(self, method: str, arn: str, raw_path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _addon_tags(self, method: str, arn: str, raw_path: str, body: bytes) -> Reply:
         addon = next((a for a in self.addons.values() if a["addonArn"] == arn), None)
         if addon is None:
             return _error(404, "ResourceNotFoundException", f"No resource {arn}")
@@ -211,9 +216,10 @@ class EksGapProxy:
         return _json(200, {})
 
 
-def _json(status: int, doc: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, doc: dict[str, Any]) -> Reply:
     return status, {"Content-Type": "application/json"}, json.dumps(doc).encode()
 
 
-def _error(status: int, kind: str, message: str) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json", "x-amzn-ErrorType": kind}, json.dumps({"message": message}).encode()
+def _error(status: int, kind: str, message: str) -> Reply:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": kind}
+    return status, headers, json.dumps({"message": message}).encode()
