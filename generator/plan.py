@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, version_tuple
 from .errors import OptionError
-from .options import Options
+from .options import RETENTION_RANGE, Options
 from .sizing import DbSize, NodeSize, size
 
 
@@ -74,7 +74,8 @@ class Plan:
     network: Network
     backend: str | None
     command: str
-    retention_range: tuple[int, int] = field(default=(7, 35))
+    # The backup retention the CLI accepts, repeated in the Terraform validation (R-DB-2).
+    retention_range: tuple[int, int] = RETENTION_RANGE
 
     @property
     def prod(self) -> bool:
