@@ -446,6 +446,49 @@ def test_terraform_evaluates_the_network_switches(
     assert values == expected
 
 
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("extra", "vnet_cidr", "service_cidr", "ok"),
+    [
+        ((), "10.20.0.0/16", "172.16.0.0/16", True),
+        ((), "10.20.0.0/16", "10.20.128.0/20", False),
+        ((), "10.20.0.0/16", "10.16.0.0/12", False),
+        ((), "10.20.0.0/16", "10.0.0.0/12", True),
+        ((), "10.20.0.0/16", "10.21.0.0/16", True),
+        ((), "172.16.0.0/12", "172.16.0.0/16", False),
+        # An existing network's address space is its owner's to check.
+        (BYO_ARGS, "10.20.0.0/16", "10.20.0.0/16", True),
+    ],
+)
+def test_terraform_refuses_service_cidr_inside_the_vnet(
+    extra: tuple[str, ...], vnet_cidr: str, service_cidr: str, ok: bool, tmp_path: Path
+) -> None:
+    """The cluster's overlap precondition, evaluated by terraform against the generated variables and locals."""
+    terraform_or_skip()
+    d = doc("prod", "both", *extra)
+    text = generate(CLOUD, "prod", "both", *extra)
+    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    local_values = {
+        name: value[2:-1]
+        for name, value in blocks(d, "locals").items()
+        if name in ("byo_network", "service_vnet_prefix")
+    }
+    conditions = [p["condition"][2:-1] for p in one(resource(d, "azurerm_kubernetes_cluster.this"), "lifecycle")["precondition"]]
+    (condition,) = [c for c in conditions if "service_cidr" in c]
+    module = variables + "\nlocals {\n" + "".join(f"  {k} = {v}\n" for k, v in local_values.items()) + "}\n"
+    module += f'output "ok" {{\n  value = {condition}\n}}\n'
+    (tmp_path / "main.tf").write_text(module, encoding="utf-8")
+    assert terraform(["init", "-input=false", "-backend=false"], tmp_path).returncode == 0
+    args = ["plan", "-input=false", "-no-color", "-lock=false", "-out=plan.bin"]
+    args += ["-var", "subscription_id=00000000-0000-0000-0000-000000000000", "-var", "domain=wandb.example.com"]
+    args += ["-var", f"vnet_cidr={vnet_cidr}", "-var", f"service_cidr={service_cidr}"]
+    planned = terraform(args, tmp_path)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    shown = terraform(["show", "-json", "plan.bin"], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["planned_values"]["outputs"]["ok"]["value"] is ok
+
+
 OPTION_VARIANTS = [
     (env, extra) for env in ENVS for extra in (BYO_ARGS, ISOLATION_ARGS, (*BYO_ARGS, *ISOLATION_ARGS, *DOMAIN_ARGS))
 ]
@@ -578,6 +621,9 @@ def test_mysql_zone_redundant_standby(env: str, extra: tuple[str, ...], standby:
     assert high_availability["for_each"] == "${var.db_standby ? [1] : []}"
     assert high_availability["content"][0]["mode"] == "ZoneRedundant"
     assert variable_default(d, "db_standby") is standby
+    # Burstable servers have no high availability: refused before apply.
+    conditions = [p["condition"] for p in one(resource(d, "azurerm_mysql_flexible_server.metadata"), "lifecycle")["precondition"]]
+    assert '${!var.db_standby || !startswith(var.db_sku_name, "B_")}' in conditions
 
 
 def test_mysql_server_parameters_come_from_the_catalog() -> None:
@@ -632,6 +678,26 @@ def test_cpu_alert_over_five_minutes(env: str) -> None:
     assert one(alert, "action")["action_group_id"] == "${azurerm_monitor_action_group.alarms.id}"
     receivers = dynamic(resource(d, "azurerm_monitor_action_group.alarms"), "email_receiver")
     assert receivers["for_each"] == "${toset(var.alarm_emails)}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_container_insights_has_its_data_collection_rule(env: str) -> None:
+    d = doc(env)
+    # The agent authenticates with managed identity, so it collects only what a
+    # data collection rule associated with the cluster names.
+    oms_agent = one(resource(d, "azurerm_kubernetes_cluster.this"), "oms_agent")
+    assert oms_agent["msi_auth_for_monitoring_enabled"] is True
+    rule = resource(d, "azurerm_monitor_data_collection_rule.container_insights")
+    workspace = one(one(rule, "destinations"), "log_analytics")
+    assert workspace["workspace_resource_id"] == "${azurerm_log_analytics_workspace.this.id}"
+    flow = one(rule, "data_flow")
+    assert flow["destinations"] == [workspace["name"]]
+    extension = one(one(rule, "data_sources"), "extension")
+    assert extension["extension_name"] == "ContainerInsights"
+    assert extension["streams"] == flow["streams"] == ["Microsoft-ContainerInsights-Group-Default"]
+    association = resource(d, "azurerm_monitor_data_collection_rule_association.container_insights")
+    assert association["target_resource_id"] == "${azurerm_kubernetes_cluster.this.id}"
+    assert association["data_collection_rule_id"] == "${azurerm_monitor_data_collection_rule.container_insights.id}"
 
 
 # ---- Object storage -------------------------------------------------------------------

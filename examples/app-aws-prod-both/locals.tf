@@ -38,7 +38,13 @@ locals {
     name    = "operator-wandb"
     version = var.wandb_chart_version
   }
-  wandb_chart = var.wandb_chart_version == "" ? {} : (startswith(var.chart_repository, "oci://") ? local.wandb_chart_oci : local.wandb_chart_repository)
+  # A repository that needs credentials gets them from the credentials secret
+  # (HELM_USERNAME, HELM_PASSWORD), never from the custom resource itself.
+  wandb_chart_auth = var.wandb_chart_version != "" && var.chart_repository_username != ""
+  wandb_chart = merge(
+    var.wandb_chart_version == "" ? {} : (startswith(var.chart_repository, "oci://") ? local.wandb_chart_oci : local.wandb_chart_repository),
+    local.wandb_chart_auth ? { credentialSecret = { name = local.credentials_secret, usernameKey = "HELM_USERNAME", passwordKey = "HELM_PASSWORD" } } : {},
+  )
 
   # Weave traces live in ClickHouse: the external server when clickhouse_host
   # is set, otherwise the chart's single in-cluster server.
@@ -52,6 +58,8 @@ locals {
       MYSQL_PASSWORD = urlencode(local.mysql_password)
     },
     local.clickhouse_external ? { CLICKHOUSE_PASSWORD = var.clickhouse_password } : {},
+    # The operator's pull of the pinned operator-wandb chart (spec.chart).
+    local.wandb_chart_auth ? { HELM_USERNAME = var.chart_repository_username, HELM_PASSWORD = var.chart_repository_password } : {},
   )
 
   # The RDS-managed secret is JSON ({"username": ..., "password": ...}).

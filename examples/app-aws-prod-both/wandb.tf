@@ -28,7 +28,6 @@ resource "kubernetes_secret_v1" "credentials" {
 
   depends_on = [kubernetes_namespace_v1.wandb]
 }
-
 # R-K8S-1: the W&B instance, one WeightsAndBiases custom resource the operator
 # reconciles. It goes through Helm (the local wandb-manifests chart) because its
 # CRD only exists once the operator release above is installed, which
@@ -44,6 +43,7 @@ resource "helm_release" "wandb" {
   depends_on = [
     helm_release.operator,
     kubernetes_secret_v1.credentials,
+    helm_release.aws_load_balancer_controller,
   ]
 
   lifecycle {

@@ -577,6 +577,10 @@ locals {
 
   # An air-gapped cluster has no route to a public API endpoint.
   private_cluster = var.private_cluster || var.air_gapped
+
+  # The shorter prefix of service_cidr and vnet_cidr: the cluster's check
+  # that the two do not overlap compares both networks at this length.
+  service_vnet_prefix = min(tonumber(split("/", var.service_cidr)[1]), tonumber(split("/", var.vnet_cidr)[1]))
 }
 
 resource "azurerm_resource_group" "this" {
@@ -946,6 +950,14 @@ resource "azurerm_kubernetes_cluster" "this" {
       error_message = "node_min_count <= node_count <= node_max_count must hold."
     }
 
+    # Service addresses must not overlap the module's virtual network (an
+    # existing network's ranges are its owner's to check); two CIDRs overlap
+    # when they share the network of the shorter prefix.
+    precondition {
+      condition     = local.byo_network || cidrsubnet("${cidrhost(var.service_cidr, 0)}/${local.service_vnet_prefix}", 0, 0) != cidrsubnet("${cidrhost(var.vnet_cidr, 0)}/${local.service_vnet_prefix}", 0, 0)
+      error_message = "service_cidr must not overlap vnet_cidr."
+    }
+
     # Premium SSD needs a size with an "s" feature letter (Standard_E4s_v5, not Standard_E4_v5).
     precondition {
       condition     = var.storage_class_name != "managed-csi-premium" || can(regex("^Standard_([A-Z]+S[0-9]+|[A-Z]+[0-9]+(-[0-9]+)?[a-z]*s[a-z]*)(_v[0-9]+)?$", var.node_vm_size))
@@ -1158,6 +1170,12 @@ resource "azurerm_mysql_flexible_server" "metadata" {
     precondition {
       condition     = !var.db_standby || var.db_zone != var.db_standby_zone
       error_message = "db_standby_zone must differ from db_zone (R-DB-5: the standby runs in another zone)."
+    }
+
+    # Burstable (B_) servers cannot run a high-availability standby.
+    precondition {
+      condition     = !var.db_standby || !startswith(var.db_sku_name, "B_")
+      error_message = "db_standby needs a General Purpose (GP_) or Business Critical (MO_) db_sku_name: Burstable servers have no high availability (R-DB-5)."
     }
   }
 
@@ -1552,6 +1570,53 @@ resource "azurerm_log_analytics_workspace" "this" {
   sku                 = "PerGB2018"
   retention_in_days   = 30
   tags                = local.tags
+}
+
+# The cluster's monitoring agent authenticates with its managed identity
+# (msi_auth_for_monitoring_enabled), and then collects only what a data
+# collection rule associated with the cluster names: without this rule and
+# association Container Insights receives nothing (the Azure CLI creates them
+# itself; Resource Manager and Terraform do not).
+resource "azurerm_monitor_data_collection_rule" "container_insights" {
+  name                = "${local.name}-container-insights"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  description         = "Container Insights for ${azurerm_kubernetes_cluster.this.name}."
+  tags                = local.tags
+
+  destinations {
+    log_analytics {
+      name                  = "workspace"
+      workspace_resource_id = azurerm_log_analytics_workspace.this.id
+    }
+  }
+
+  data_flow {
+    streams      = ["Microsoft-ContainerInsights-Group-Default"]
+    destinations = ["workspace"]
+  }
+
+  data_sources {
+    extension {
+      name           = "ContainerInsightsExtension"
+      extension_name = "ContainerInsights"
+      streams        = ["Microsoft-ContainerInsights-Group-Default"]
+      extension_json = jsonencode({
+        dataCollectionSettings = {
+          interval               = "1m"
+          namespaceFilteringMode = "Off"
+          enableContainerLogV2   = true
+        }
+      })
+    }
+  }
+}
+
+resource "azurerm_monitor_data_collection_rule_association" "container_insights" {
+  name                    = "ContainerInsightsExtension"
+  target_resource_id      = azurerm_kubernetes_cluster.this.id
+  data_collection_rule_id = azurerm_monitor_data_collection_rule.container_insights.id
+  description             = "Container Insights for the cluster; removing it stops the collection."
 }
 
 resource "azurerm_monitor_diagnostic_setting" "metadata" {

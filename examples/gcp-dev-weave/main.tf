@@ -335,7 +335,7 @@ variable "db_tier" {
 
 variable "db_disk_size_gib" {
   type        = number
-  description = "Initial SSD size of the database in GiB (reference: 100 GB); it grows automatically."
+  description = "Initial SSD size of the database in GiB (reference: 100 GB); it grows automatically, so changes after creation are ignored."
   default     = 100
 
   validation {
@@ -743,6 +743,17 @@ resource "google_compute_global_address" "private_services" {
   prefix_length = 20
   network       = local.network_id
   labels        = local.labels
+
+  # local.network_id is plain text for an existing network: order by hand.
+  depends_on = [google_project_service.this]
+
+  lifecycle {
+    # A peering range must live in the network's own project.
+    precondition {
+      condition     = !local.byo_network || split("/", local.network_id)[1] == var.project_id
+      error_message = "existing_network belongs to another project (Shared VPC host): create its private services access range and connection there and set private_services_range_name to that range."
+    }
+  }
 }
 
 resource "google_service_networking_connection" "private_services" {
@@ -756,6 +767,8 @@ resource "google_service_networking_connection" "private_services" {
   # Terraform forgets it instead (a VPC this module created removes it when
   # deleted; on an existing network it stays).
   deletion_policy = "ABANDON"
+
+  depends_on = [google_project_service.this]
 }
 
 # ----------------------------------------------------------------------------
@@ -774,6 +787,18 @@ resource "google_service_account" "nodes" {
 resource "google_project_iam_member" "nodes" {
   project = var.project_id
   role    = "roles/container.defaultNodeServiceAccount"
+  member  = "serviceAccount:${google_service_account.nodes.email}"
+}
+
+# The node role above cannot read Artifact Registry. When image_registry is a
+# repository in this project (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY, the
+# air-gapped mirror suggested in network.tf), the nodes may pull from it; a
+# registry elsewhere grants the node account access itself.
+resource "google_project_iam_member" "nodes_artifact_registry" {
+  count = can(regex("^[a-z0-9-]+-docker\\.pkg\\.dev/${var.project_id}(/|$)", var.image_registry)) ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/artifactregistry.reader"
   member  = "serviceAccount:${google_service_account.nodes.email}"
 }
 
@@ -1082,7 +1107,16 @@ resource "google_sql_database_instance" "metadata" {
     }
   }
 
-  depends_on = [google_service_networking_connection.private_services]
+  # disk_autoresize grows the disk; a smaller disk_size in the plan would
+  # then force a new instance (Cloud SQL cannot shrink a disk), so after
+  # creation the disk size is Cloud SQL's.
+  lifecycle {
+    ignore_changes = [settings[0].disk_size]
+  }
+
+  # The APIs too: with an existing network and private_services_range_name
+  # nothing else orders the instance after them.
+  depends_on = [google_project_service.this, google_service_networking_connection.private_services]
 }
 
 resource "google_sql_database" "wandb" {
