@@ -325,6 +325,10 @@ def test_custom_resource_goes_through_the_local_chart(cloud: str) -> None:
     assert release["values"] == ["${yamlencode({manifests = [local.wandb_cr]})}"]
     assert release["atomic"] is True and release["wait"] is True
     assert {"${helm_release.operator}", "${kubernetes_secret_v1.credentials}"} <= set(release["depends_on"])
+    if cloud == "aws":
+        # The controller's service webhook must answer before W&B's services
+        # are created, and outlive their removal on destroy.
+        assert "${helm_release.aws_load_balancer_controller}" in release["depends_on"]
     conditions = [p["condition"] for p in release["lifecycle"][0]["precondition"]]
     assert any("var.airgapped" in c and "var.wandb_chart_version" in c and "var.image_registry" in c for c in conditions)
     secret = resource(doc, "kubernetes_secret_v1.credentials")
@@ -521,6 +525,20 @@ def test_airgapped_variables_reach_every_release(cloud: str) -> None:
     }
     oci = evaluate(cloud, "prod", "models", chart_repository="oci://registry.internal/charts/", wandb_chart_version="0.43.8")
     assert oci["wandb_cr"]["spec"]["chart"] == {"url": "oci://registry.internal/charts/operator-wandb", "version": "0.43.8"}
+    # A mirror with credentials: the operator reads them from the credentials
+    # secret (the custom resource only names it).
+    reference = {"name": "wandb-credentials", "usernameKey": "HELM_USERNAME", "passwordKey": "HELM_PASSWORD"}
+    for repository in ("https://charts.internal/wandb", "oci://registry.internal/charts"):
+        authed = evaluate(cloud, "prod", "models", chart_repository=repository, wandb_chart_version="0.43.8",
+                          chart_repository_username="robot", chart_repository_password="s3cret")
+        assert authed["wandb_cr"]["spec"]["chart"]["credentialSecret"] == reference
+        assert "s3cret" not in json.dumps(authed["wandb_cr"])
+        assert {k: authed["credentials"][k] for k in ("HELM_USERNAME", "HELM_PASSWORD")} == {
+            "HELM_USERNAME": "robot", "HELM_PASSWORD": "s3cret"}
+    assert "HELM_USERNAME" not in mirrored["credentials"]
+    channel = evaluate(cloud, "prod", "models", chart_repository_username="robot", chart_repository_password="s3cret")
+    assert channel["wandb_cr"]["spec"]["chart"] == {}
+    assert "HELM_PASSWORD" not in channel["credentials"]
     if cloud == "aws":
         assert mirrored["lb_controller_values"]["serviceAccount"]["name"] == "aws-load-balancer-controller"
         release = resource(doc, "helm_release.aws_load_balancer_controller")
