@@ -226,6 +226,25 @@ def test_cloud_sql_mysql_sized_enterprise_on_ssd(env: str, products: str) -> Non
     assert settings["disk_size"] == "${var.db_disk_size_gib}"
     assert variable_default(d, "db_disk_size_gib") == DB_DISK_GIB[tier]
     assert settings["disk_autoresize"] is True
+    # Autoresize grows the disk; without this a later plan would shrink it back,
+    # which the provider turns into replacing the instance.
+    assert one_block(instance, "lifecycle")["ignore_changes"] == ["${settings[0].disk_size}"]
+
+
+@pytest.mark.parametrize("extra", [(), ("--vpc-id", "shared-vpc", "--private-subnet-id", "wandb-nodes")], ids=["own", "byo"])
+def test_private_services_and_database_wait_for_the_apis(extra: tuple[str, ...]) -> None:
+    """local.network_id is plain text for an existing network, so these need explicit API ordering."""
+    d = doc("prod", "both", *extra)
+    instance = resource(d, "google_sql_database_instance.metadata")
+    assert instance["depends_on"] == [
+        "${google_project_service.this}",
+        "${google_service_networking_connection.private_services}",
+    ]
+    for address in ("google_compute_global_address.private_services", "google_service_networking_connection.private_services"):
+        assert resource(d, address)["depends_on"] == ["${google_project_service.this}"], address
+    # A Shared VPC host's network cannot get a peering range from this project.
+    (check,) = one_block(resource(d, "google_compute_global_address.private_services"), "lifecycle")["precondition"]
+    assert check["condition"] == '${!local.byo_network || split("/", local.network_id)[1] == var.project_id}'
 
 
 @combos
@@ -706,6 +725,26 @@ def test_air_gapped_has_no_nat_and_hands_over_the_registry(env: str, products: s
     assert outputs["image_registry"]["value"] == '${var.image_registry == "" ? null : var.image_registry}'
     assert outputs["air_gapped"]["value"] == "${var.air_gapped}"
     assert '${!var.air_gapped || var.image_registry != ""}' in validation_conditions(d, "image_registry")
+
+
+AR_REGISTRY_COUNT = '${can(regex("^[a-z0-9-]+-docker\\\\.pkg\\\\.dev/${var.project_id}(/|$)", var.image_registry)) ? 1 : 0}'
+
+
+@pytest.mark.parametrize("extra", [(), AIR_GAPPED], ids=["default", "airgap"])
+def test_nodes_may_pull_from_an_artifact_registry_mirror_in_the_project(extra: tuple[str, ...]) -> None:
+    """The custom node account lacks Artifact Registry read; granted when image_registry is this project's AR."""
+    d = doc("prod", "both", *extra)
+    grant = resource(d, "google_project_iam_member.nodes_artifact_registry")
+    assert grant["count"] == AR_REGISTRY_COUNT
+    assert grant["role"] == "roles/artifactregistry.reader"
+    assert grant["member"] == "serviceAccount:${google_service_account.nodes.email}"
+    (pattern,) = hcl_regexes(grant["count"])
+    project = "my-project"
+    pattern = pattern.replace("${var.project_id}", project)
+    assert re.search(pattern, f"us-central1-docker.pkg.dev/{project}/wandb")
+    assert re.search(pattern, f"europe-docker.pkg.dev/{project}")
+    assert not re.search(pattern, "us-central1-docker.pkg.dev/other-project/wandb")
+    assert not re.search(pattern, variable_default(d, "image_registry"))
 
 
 @pytest.mark.terraform
