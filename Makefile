@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export TF_CLI_CONFIG_FILE := $(CURDIR)/tests/terraformrc.hcl
 
-.PHONY: setup demo test test-fast examples check-examples bench scan e2e validate clean
+.PHONY: setup demo test test-fast examples check-examples bench scan e2e validate properties clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ scan: $(STAMP)
 ## Apply and destroy the AWS modules against a local AWS emulator (moto).
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q -m e2e
+
+## Property-based tests (hypothesis) over the option space.
+properties: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_properties.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov .demo build dist *.egg-info .pytest_cache .hypothesis
