@@ -59,11 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             print("examples are stale: run 'make examples' and commit", file=sys.stderr)
         return 1 if bad else 0
-    for path, text in examples().items():
+    wanted = examples()
+    for path, text in wanted.items():
         target = args.dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-    print(f"wrote {len(examples())} examples under {args.dir}")
+    print(f"wrote {len(wanted)} example files under {args.dir}")
     return 0
 
 
