@@ -152,9 +152,6 @@ class Catalog:
     def machine(self, name: str) -> MachineType:
         return self.cloud.machine_types[name]
 
-    def families(self) -> list[str]:
-        return sorted({m.family for m in self.cloud.machine_types.values()})
-
 
 def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))

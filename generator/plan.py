@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, version_tuple
@@ -84,9 +84,6 @@ class Plan:
     def context(self) -> dict[str, Any]:
         """The template context: the plan itself, under one name."""
         return {"plan": self}
-
-    def summary(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def canonical_command(opts: Options) -> str:
