@@ -77,7 +77,7 @@ def phases(runs: int) -> list[float]:
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", PHASES], capture_output=True, text=True, check=True).stdout
         samples.append([float(x) for x in out.split()])
-    return [statistics.median(col) for col in zip(*samples)]
+    return [statistics.median(col) for col in zip(*samples, strict=True)]
 
 
 def main() -> None:

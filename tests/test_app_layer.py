@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, generate, parse, parsed, resource, terraform, terraform_or_skip, variable_default
+from conftest import DOMAIN_ARGS, blocks, generate, parsed, resource, terraform, terraform_or_skip, variable_default
 from generator.catalog import load_catalog
 from generator.render import environment
 from generator.schema_check import check_text
