@@ -20,14 +20,17 @@ terraform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
+# What matters to layout on one line, leftmost first: a string with no
+# interpolation (skipped whole), the start of any other string (skipped by
+# _skip_string), a comment, a bracket, and "=".
+_TOKEN = re.compile(r'"(?:[^"\\$%]|\\.|[$%](?!\{))*"|"|#|//|[()\[\]{}]|=')
 _OPEN = "([{"
-_CLOSE = ")]}"
 
 
-@dataclass
-class _Line:
+class _Line(NamedTuple):
     text: str  # stripped content
     net: int  # bracket change over the line
     leading_closers: int
@@ -37,39 +40,42 @@ class _Line:
 def _scan(text: str) -> _Line:
     """Bracket balance and the top-level ``=`` of one stripped line, skipping strings and comments."""
     net = 0
-    depth = 0
     assign = -1
     leading = 0
     seen_other = False
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            i = _skip_string(text, i + 1)
+    pos = 0
+    search = _TOKEN.search
+    while (match := search(text, pos)) is not None:
+        token = match.group()
+        start = match.start()
+        if not seen_other and start > pos and not text[pos:start].isspace():
             seen_other = True
-            continue
-        if ch == "#" or text.startswith("//", i):
+        pos = match.end()
+        first = token[0]
+        if first == '"':
+            if len(token) == 1:
+                pos = _skip_string(text, pos)
+            seen_other = True
+        elif token == "#" or token == "//":
             break
-        if ch in _OPEN:
+        elif first in _OPEN:
             net += 1
-            depth += 1
             seen_other = True
-        elif ch in _CLOSE:
+        elif first in ")]}":
             net -= 1
-            depth -= 1
             if not seen_other:
                 leading += 1
-        elif ch == "=" and depth == 0 and assign < 0:
-            prev = text[i - 1] if i else ""
-            nxt = text[i + 1] if i + 1 < n else ""
-            if prev not in "=!<>" and nxt not in "=>":
-                assign = i
+        else:  # "=": an assignment unless part of ==, !=, <=, >= or =>
+            if (
+                net == 0
+                and assign < 0
+                and 0 < start < len(text) - 1
+                and text[start - 1] not in "=!<>"
+                and text[start + 1] not in "=>"
+            ):
+                assign = start
             seen_other = True
-        elif not ch.isspace():
-            seen_other = True
-        i += 1
-    return _Line(text=text, net=net, leading_closers=leading, assign=assign)
+    return _Line(text, net, leading, assign)
 
 
 def _skip_string(text: str, i: int) -> int:
