@@ -3,26 +3,28 @@
 ``catalogs/reference.yaml`` holds what the reference architecture says for every
 cloud (sizing requirements, minimum versions, per-tier topology); each
 ``catalogs/<cloud>.yaml`` holds that cloud's services, machine types and the
-reference table's chosen types. Both are loaded through pydantic models with
-``extra="forbid"``; cross-checks that need both files (a chosen type exists, is
-x86 for Kubernetes nodes per R-K8S-5, and meets its sizing row) run in
-:func:`load_catalog`. Every failure is a :class:`CatalogError` naming the file
-and the field.
+reference table's chosen types. The models are frozen dataclasses that pydantic
+validates with ``extra="forbid"``; cross-checks that need both files (a chosen
+type exists, is x86 for Kubernetes nodes per R-K8S-5, and meets its sizing row)
+run in :func:`load_catalog`. Every failure is a :class:`CatalogError` naming
+the file and the field. A catalog that passed is cached per user (see
+``_cache_key``), so most runs import neither pydantic nor PyYAML.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from typing import Annotated, Any, Literal
 
 from .errors import CatalogError
-from .resources import data_dir
+from .resources import cache_dir, data_dir
 
 Cloud = Literal["aws", "gcp", "azure"]
 Tier = Literal["dev", "prod"]
@@ -36,11 +38,37 @@ PRODUCTS: tuple[str, ...] = ("models", "weave", "both")
 _VERSION = r"^[0-9]+\.[0-9]+$"
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Constraint:
+    """A pydantic constraint (``gt``, ``ge``, ``le``, ``pattern``, ``min_length`` ...) on an ``Annotated`` field.
+
+    It speaks pydantic's schema protocol without importing pydantic, so the
+    models below are plain frozen dataclasses: pydantic validates them when a
+    catalog is first read (:func:`_validate`), and a run that finds the
+    validated catalog in the cache never imports pydantic or PyYAML.
+    """
+
+    def __init__(self, **limits: Any) -> None:
+        self.limits = limits
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update(self.limits)
+        return schema
 
 
-class Resources(_Data):
+PositiveInt = Annotated[int, Constraint(gt=0)]
+PositiveFloat = Annotated[float, Constraint(gt=0)]
+VersionText = Annotated[str, Constraint(pattern=_VERSION)]
+
+
+def _data(cls: type) -> Any:
+    """A catalog model: frozen, keyword-only, and unknown keys are errors (pydantic ``extra="forbid"``)."""
+    cls.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]
+    return dataclass(frozen=True, kw_only=True)(cls)
+
+
+@_data
+class Resources:
     """One sizing row: cores, memory and disk per node."""
 
     cpu: PositiveInt
@@ -48,11 +76,12 @@ class Resources(_Data):
     disk_gib: PositiveInt
 
 
-class MachineType(_Data):
+@_data
+class MachineType:
     vcpu: PositiveInt
     memory_gib: PositiveFloat
     arch: Arch
-    family: str = Field(min_length=1)
+    family: Annotated[str, Constraint(min_length=1)]
     # Azure only: whether the size can attach Premium SSD disks.
     premium_storage: bool | None = None
 
@@ -60,38 +89,44 @@ class MachineType(_Data):
         return self.vcpu >= need.cpu and self.memory_gib >= need.memory_gib
 
 
-class TierPolicy(_Data):
-    zones: int = Field(ge=2, le=3)  # R-LAYER-1: survive the loss of a node (and a zone)
-    min_nodes: int = Field(ge=2)
-    desired_nodes: int = Field(ge=2)
-    max_nodes: int = Field(ge=2)
-    backup_retention_days: int = Field(ge=7, le=35)  # R-DB-2
+@_data
+class TierPolicy:
+    zones: Annotated[int, Constraint(ge=2, le=3)]  # R-LAYER-1: survive the loss of a node (and a zone)
+    min_nodes: Annotated[int, Constraint(ge=2)]
+    desired_nodes: Annotated[int, Constraint(ge=2)]
+    max_nodes: Annotated[int, Constraint(ge=2)]
+    backup_retention_days: Annotated[int, Constraint(ge=7, le=35)]  # R-DB-2
     standby: bool  # R-DB-5
     deletion_protection: bool
 
 
-class MinVersions(_Data):
-    kubernetes: str = Field(pattern=_VERSION)
-    mysql: str = Field(pattern=_VERSION)
+@_data
+class MinVersions:
+    kubernetes: VersionText
+    mysql: VersionText
 
 
-class DbAlarm(_Data):
-    threshold_percent: int = Field(gt=0, le=100)
-    period_seconds: int = Field(ge=60)
+@_data
+class DbAlarm:
+    threshold_percent: Annotated[int, Constraint(gt=0, le=100)]
+    period_seconds: Annotated[int, Constraint(ge=60)]
 
 
-class ProviderPin(_Data):
-    source: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
+@_data
+class ProviderPin:
+    source: Annotated[str, Constraint(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")]
     version: str
 
 
-class OperatorChart(_Data):
-    repository: str = Field(pattern=r"^(https|oci)://")
+@_data
+class OperatorChart:
+    repository: Annotated[str, Constraint(pattern=r"^(https|oci)://")]
     name: str
     version: str
 
 
-class Reference(_Data):
+@_data
+class Reference:
     min_versions: MinVersions
     node_requirements: dict[Tier, dict[Products, Resources]]
     mysql_requirements: dict[Tier, Resources]
@@ -103,40 +138,44 @@ class Reference(_Data):
     app_sizes: dict[Tier, dict[Products, Literal["small", "medium", "large", "xlarge"]]]
 
 
-class Services(_Data):
+@_data
+class Services:
     kubernetes: str
     mysql: str
     object_storage: str
 
 
-class Defaults(_Data):
+@_data
+class Defaults:
     region: str
-    kubernetes_version: str = Field(pattern=_VERSION)
-    mysql_version: str = Field(pattern=_VERSION)
+    kubernetes_version: VersionText
+    mysql_version: VersionText
 
 
-class DbChoice(_Data):
+@_data
+class DbChoice:
     type: str
     # Why a chosen class below its sizing row is kept (the reference table's own choice).
     waiver: str | None = None
 
 
-class CloudCatalog(_Data):
+@_data
+class CloudCatalog:
     cloud: Cloud
     services: Services
     terraform_version: str
-    providers: dict[str, ProviderPin] = Field(min_length=1)
+    providers: Annotated[dict[str, ProviderPin], Constraint(min_length=1)]
     region_pattern: str
     defaults: Defaults
-    mysql_versions: dict[str, str] = Field(min_length=1)
+    mysql_versions: Annotated[dict[str, str], Constraint(min_length=1)]
     node_image: str
     # Engine settings by scope (e.g. cluster / instance parameter groups, database flags).
     mysql_parameter_family: str | None = None
-    mysql_parameters: dict[str, dict[str, str]] = {}
+    mysql_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     # Cloud-specific service settings the templates place as they are (editions,
     # SKUs, storage classes, ...): data, so no template hard-codes them.
-    settings: dict[str, Any] = {}
-    machine_types: dict[str, MachineType] = Field(min_length=1)
+    settings: dict[str, Any] = field(default_factory=dict)
+    machine_types: Annotated[dict[str, MachineType], Constraint(min_length=1)]
     nodes: dict[Tier, dict[Products, str]]
     mysql: dict[Tier, DbChoice]
 
@@ -157,11 +196,16 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_text(path: Path, label: str | None = None) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogError(str(path), "file", f"cannot be read ({exc.strerror})") from None
+        raise CatalogError(label or str(path), "file", f"cannot be read ({exc.strerror})") from None
+
+
+def _parse_yaml(text: str, label: str) -> dict[str, Any]:
+    import yaml  # only when a catalog is (re)validated, never on a cached run
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
@@ -169,10 +213,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "yaml"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CatalogError(str(path), where, f"is not valid YAML ({problem})") from None
+        raise CatalogError(label, where, f"is not valid YAML ({problem})") from None
     if not isinstance(data, dict):
-        raise CatalogError(str(path), "top level", "must be a mapping of keys to values")
+        raise CatalogError(label, "top level", "must be a mapping of keys to values")
     return data
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    return _parse_yaml(_read_text(path), str(path))
 
 
 def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -186,14 +234,23 @@ def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _validate(model: type[_Data], data: dict[str, Any], path: str) -> Any:
+@cache
+def _adapter(model: type) -> Any:
+    from pydantic import TypeAdapter  # imported only when a catalog is validated
+
+    return TypeAdapter(model)
+
+
+def _validate(model: type, data: dict[str, Any], path: str) -> Any:
+    from pydantic import ValidationError
+
     try:
-        return model.model_validate(data)
+        return _adapter(model).validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "top level"
         message = first["msg"]
-        if first["type"] == "extra_forbidden":
+        if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             message = "unknown key"
         elif first["type"] == "missing":
             message = "required but missing"
@@ -280,19 +337,72 @@ def load_catalog(cloud: str, overlays: tuple[str, ...] = ()) -> Catalog:
 
 @cache
 def _load(cloud: str, overlays: tuple[str, ...]) -> Catalog:
-    ref = load_reference()
-    path = data_dir("catalogs") / f"{cloud}.yaml"
-    data = _read_yaml(path)
-    label = f"{cloud}.yaml"
-    for overlay in overlays:
-        extra = _read_yaml(Path(overlay))
-        if extra.get("cloud", cloud) != cloud:
-            raise CatalogError(overlay, "cloud", f"is {extra['cloud']!r}; this run is for {cloud}")
-        data = _merge(data, extra)
+    folder = data_dir("catalogs")
+    sources = [("reference.yaml", folder / "reference.yaml"), (f"{cloud}.yaml", folder / f"{cloud}.yaml")]
+    sources += [(overlay, Path(overlay)) for overlay in overlays]
+    texts = [(label, _read_text(path, label)) for label, path in sources]
+    key = _cache_key(texts)
+    cached = _cache_get(key)
+    if cached is not None:
+        return cached
+    (_, ref_text), (label, text), *extra = texts
+    ref = _validate(Reference, _parse_yaml(ref_text, "reference.yaml"), "reference.yaml")
+    data = _parse_yaml(text, label)
+    for overlay, overlay_text in extra:
+        more = _parse_yaml(overlay_text, overlay)
+        if more.get("cloud", cloud) != cloud:
+            raise CatalogError(overlay, "cloud", f"is {more['cloud']!r}; this run is for {cloud}")
+        data = _merge(data, more)
         label = overlay
     cat = _validate(CloudCatalog, data, label)
     _check_tables(ref, cat, label)
-    return Catalog(reference=ref, cloud=cat, path=label)
+    catalog = Catalog(reference=ref, cloud=cat, path=label)
+    _cache_put(key, catalog)
+    return catalog
+
+
+# ---- the validated-catalog cache ------------------------------------------------
+# Validation (pydantic, PyYAML) costs more than the rest of a run together, so a
+# catalog that passed is kept per user, keyed by the SHA-256 of everything that
+# decides it: the file names and texts, this module's source (the models) and
+# the Python version. Any change to a file is a new key, so a broken catalog is
+# always validated (and refused) again; a cache that cannot be read or written
+# only costs the validation. GEN_TF_NO_CACHE=1 turns it off.
+
+
+def _cache_key(texts: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(sys.version.encode())
+    for label, text in texts:
+        for part in (label, text):
+            data = part.encode("utf-8")
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _cache_get(key: str) -> Catalog | None:
+    folder = cache_dir("catalog")
+    if folder is None:
+        return None
+    try:
+        with open(folder / f"{key}.pickle", "rb") as handle:
+            found = pickle.load(handle)  # written by gen-tf into the user's own cache
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return found if isinstance(found, Catalog) else None
+
+
+def _cache_put(key: str, catalog: Catalog) -> None:
+    folder = cache_dir("catalog")
+    if folder is None:
+        return
+    target = folder / f"{key}.pickle"
+    staging = folder / f".{key}.{os.getpid()}.tmp"
+    try:
+        staging.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(staging, target)
+    except OSError:
+        staging.unlink(missing_ok=True)
 
 
 def load_file(path: str | Path, reference: Reference | None = None) -> CloudCatalog:

@@ -10,16 +10,14 @@ generated-file header and passes through :func:`generator.hclfmt.format_hcl`.
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
 import jinja2
 
-from . import __version__
 from .errors import RenderError
 from .hclfmt import format_hcl
-from .resources import data_dir
+from .resources import cache_dir, data_dir
 
 # (topic, banner title). Stdout mode keeps this order.
 TOPICS: tuple[tuple[str, str], ...] = (
@@ -87,15 +85,10 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
     Purely a speed-up: output does not depend on it, and an unwritable cache is ignored.
     """
-    if os.environ.get("GEN_TF_NO_CACHE"):
+    folder = cache_dir("jinja")
+    if folder is None:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "gen-tf", f"jinja-{__version__}")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(folder)
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def environment() -> jinja2.Environment:

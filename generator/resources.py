@@ -7,8 +7,11 @@ root beside the package. Both layouts resolve here and nowhere else.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
+
+from . import __version__
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -20,3 +23,20 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"gen-tf data directory {name!r} is missing from the installation")
+
+
+def cache_dir(kind: str) -> Path | None:
+    """A per-user, per-version cache folder (``$XDG_CACHE_HOME/gen-tf/<kind>-<version>``), created on demand.
+
+    Caches only speed runs up; output never depends on them. ``None`` when
+    ``GEN_TF_NO_CACHE`` is set or the folder cannot be created.
+    """
+    if os.environ.get("GEN_TF_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base, "gen-tf", f"{kind}-{__version__}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder

@@ -29,10 +29,23 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # gen-tf's per-user caches (validated catalogs, compiled templates) go to a folder of
+    # this session's own, inherited by the subprocesses tests start: no test reads a
+    # cache an earlier run or the developer left behind.
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gen-tf-test-cache-")
+    os.environ.pop("GEN_TF_NO_CACHE", None)
     # pytest-terraform stops the whole run when no terraform is on PATH; name one so only
     # the tests that need it skip (or fail, in CI) through terraform_or_skip().
     if getattr(config.option, "dest_tf_binary", "unset") is None and not shutil.which("terraform"):
         config.option.dest_tf_binary = "terraform"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = os.environ.get("XDG_CACHE_HOME", "")
+    if Path(folder).name.startswith("gen-tf-test-cache-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

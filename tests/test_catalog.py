@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ import yaml
 from generator.catalog import load_catalog, load_file, load_reference
 from generator.errors import CatalogError
 from generator.resources import data_dir
+
+REPO = Path(__file__).resolve().parent.parent
 
 CATALOGS = data_dir("catalogs")
 
@@ -103,3 +108,83 @@ def test_overlay_for_another_cloud_is_refused(tmp_path: Path) -> None:
     overlay.write_text("cloud: gcp\n")
     with pytest.raises(CatalogError, match="cloud"):
         load_catalog("aws", (str(overlay),))
+
+
+# ---- the validated-catalog cache (issue 2: start-up time) ----------------------------
+# Each test runs gen-tf in fresh processes with a cache folder of its own, as users do.
+
+_PROBE = """
+import io, sys
+from contextlib import redirect_stdout
+from generator.cli import main
+out = io.StringIO()
+with redirect_stdout(out):
+    code = main(sys.argv[1:])
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"pydantic", "pydantic_core", "yaml"})
+sys.stderr.write("LOADED=" + ",".join(heavy) + "\\n")
+sys.stdout.write(out.getvalue())
+sys.exit(code)
+"""
+
+
+def _run(cache: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "GEN_TF_NO_CACHE"}
+    environ.update(XDG_CACHE_HOME=str(cache), PYTHONPATH=str(REPO), **env)
+    args = argv or ("--cloud", "aws", "--env", "prod", "--products", "both")
+    return subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=environ, timeout=120, check=False
+    )
+
+
+def _loaded(done: subprocess.CompletedProcess[str]) -> str:
+    return next(line for line in done.stderr.splitlines() if line.startswith("LOADED="))[len("LOADED="):]
+
+
+def _cache_files(cache: Path) -> list[Path]:
+    return sorted((cache / "gen-tf").glob("catalog-*/*.pickle"))
+
+
+def test_a_cached_run_imports_neither_pydantic_nor_yaml(tmp_path: Path) -> None:
+    first = _run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "pydantic" in _loaded(first)  # the first run validates the catalogs through pydantic
+    assert len(_cache_files(tmp_path)) == 1
+    second = _run(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert _loaded(second) == ""
+    assert second.stdout == first.stdout and "aws_eks_cluster" in second.stdout
+
+
+def test_an_edited_catalog_is_validated_again(tmp_path: Path) -> None:
+    overlay = tmp_path / "extra.yaml"
+    overlay.write_text("nodes:\n  prod: {both: r6i.4xlarge}\n")
+    cache = tmp_path / "cache"
+    assert _run(cache, "--cloud", "aws", "--env", "prod", "--products", "both", "--catalog", str(overlay)).returncode == 0
+    assert _run(cache, "--cloud", "aws", "--env", "prod", "--products", "both", "--catalog", str(overlay)).returncode == 0
+    overlay.write_text("nodes:\n  prod: {both: r6g.4xlarge}\n")  # ARM: must be refused, cache or not
+    done = _run(cache, "--cloud", "aws", "--env", "prod", "--products", "both", "--catalog", str(overlay))
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"catalog {overlay}: nodes.prod.both:" in done.stderr and "R-K8S-5" in done.stderr
+
+
+def test_a_corrupt_cache_entry_is_ignored(tmp_path: Path) -> None:
+    expected = _run(tmp_path).stdout
+    for entry in _cache_files(tmp_path):
+        entry.write_bytes(b"not a pickle")
+    done = _run(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+    assert "pydantic" in _loaded(done)  # validated again, then stored again
+    assert _run(tmp_path).stdout == expected and _loaded(_run(tmp_path)) == ""
+
+
+def test_no_cache_when_disabled_or_unwritable(tmp_path: Path) -> None:
+    expected = _run(tmp_path / "a").stdout
+    off = _run(tmp_path / "b", GEN_TF_NO_CACHE="1")
+    assert off.returncode == 0 and off.stdout == expected
+    assert "pydantic" in _loaded(off) and not (tmp_path / "b").exists()
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder would go")
+    done = _run(blocked)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
