@@ -231,10 +231,13 @@ def module_files(plan: Any) -> dict[str, str]:
 
 def _options(ctx: click.Context, values: dict[str, Any], config_file: str | None) -> tuple[Any, set[str]]:
     """Merge --config (if any) under the command line; return the options and the keys taken from the file."""
-    from .config import read_config
     from .options import OPTION_OF, parse_options
 
-    file_values: dict[str, Any] = read_config(config_file, list(OPTION_OF)) if config_file else {}
+    file_values: dict[str, Any] = {}
+    if config_file:
+        from .config import read_config
+
+        file_values = read_config(config_file, list(OPTION_OF))
     merged: dict[str, Any] = {}
     from_file: set[str] = set()
     for key, value in values.items():

@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import GenTfError
 
 
@@ -43,6 +41,8 @@ def read_config(path: str, known: list[str]) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(path, "toml", f"is not valid TOML ({exc})") from None
     else:
+        import yaml  # only with --config: a run without one never imports PyYAML
+
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:

@@ -1,16 +1,24 @@
 """The user's request: every option gen-tf takes, validated before anything is rendered.
 
-Rules that need no catalog live on the model; rules that depend on the cloud's
-catalog (regions, supported MySQL versions, minimum versions) are checked in
+Rules that need no catalog live here; rules that depend on the cloud's catalog
+(regions, supported MySQL versions, minimum versions) are checked in
 :mod:`generator.plan`. Each failure names the command-line option.
+
+Options are checked in plain Python rather than through a pydantic model: they
+are validated on every run, and pydantic's model machinery alone costs more
+start-up time than the rest of a run (issue 2's 1.3x start-up budget; see
+``make bench``). The checks keep pydantic's semantics: unknown keys and missing
+required options fail, types are checked (strings stay strings, so an unquoted
+``1.30`` in a config file is refused), and the first problem in field order is
+the one reported.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 from .errors import OptionError
 
@@ -63,14 +71,26 @@ CIDR_RE = re.compile(r"^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]
 REGISTRY_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
 
 
-class Options(BaseModel):
-    """What the user asked for; ``None`` means "the catalog's or the tier's default"."""
+# The allowed values of the options that take a fixed set.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "cloud": ("aws", "gcp", "azure"),
+    "env": ("dev", "test", "prod"),
+    "products": ("models", "weave", "both"),
+    "layer": ("infra", "app"),
+    "backend": ("s3", "gcs", "azurerm"),
+}
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cloud: Literal["aws", "gcp", "azure"]
-    env: Literal["dev", "test", "prod"]
-    products: Literal["models", "weave", "both"]
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """What the user asked for; ``None`` means "the catalog's or the tier's default".
+
+    Build it with :func:`parse_options`, which checks every value.
+    """
+
+    cloud: str
+    env: str
+    products: str
     name: str = "wandb"
     region: str | None = None
     domain: str | None = None
@@ -79,122 +99,168 @@ class Options(BaseModel):
     mysql_version: str | None = None
     standby: bool | None = None
     backup_retention_days: int | None = None
-    tags: dict[str, str] = {}
+    tags: dict[str, str] = field(default_factory=dict)
     node_family: str | None = None
     # Which root module: the cloud infrastructure, or the W&B application on it.
-    layer: Literal["infra", "app"] = "infra"
+    layer: str = "infra"
     # Bring-your-own network: an existing VPC/VNet and its subnets instead of new ones.
     vpc_id: str | None = None
-    private_subnet_ids: list[str] = []
-    public_subnet_ids: list[str] = []
+    private_subnet_ids: tuple[str, ...] = ()
+    public_subnet_ids: tuple[str, ...] = ()
     # A Kubernetes API endpoint reachable only from inside the network.
     private_endpoint: bool = False
     # Who may reach W&B through the load balancer (R-NET-3: every training system).
-    allowed_cidrs: list[str] = []
+    allowed_cidrs: tuple[str, ...] = ()
     # R-NET-2: no internet egress; images and charts from a private mirror.
     air_gapped: bool = False
     image_registry: str | None = None
-    backend: Literal["s3", "gcs", "azurerm"] | None = None
+    backend: str | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME_RE.match(value):
-            raise ValueError(f"{value!r} is not allowed; use {NAME_RULE}")
+
+def _name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"{value!r} is not allowed; use {NAME_RULE}")
+    return value
+
+
+def _fqdn(value: str) -> str:
+    value = value.rstrip(".")
+    if len(value) > 253 or not FQDN_RE.match(value):
+        raise ValueError(f"{value!r} is not allowed; use {FQDN_RULE}")
+    return value
+
+
+def _k8s(value: str) -> str:
+    if not K8S_RE.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes version; use MAJOR.MINOR, 1.29 or newer (R-K8S-4)")
+    return value
+
+
+def _mysql(value: str) -> str:
+    if not MYSQL_RE.match(value):
+        raise ValueError(f"{value!r} is not a MySQL version; use MAJOR.MINOR, 8.0 or newer (R-DB-1)")
+    return value
+
+
+def _retention(value: int) -> int:
+    low, high = RETENTION_RANGE
+    if not low <= value <= high:
+        raise ValueError(f"{value} days is not allowed; use {low} to {high} days (R-DB-2: daily backups kept at least 7 days)")
+    return value
+
+
+# Per-field rules that need no other field, run after the type check.
+RULES: dict[str, Callable[[Any], Any]] = {
+    "name": _name,
+    "domain": _fqdn,
+    "dns_zone": _fqdn,
+    "k8s_version": _k8s,
+    "mysql_version": _mysql,
+    "backup_retention_days": _retention,
+}
+
+_TRUE = ("true", "yes", "on", "1", "t", "y")
+_FALSE = ("false", "no", "off", "0", "f", "n")
+
+
+def _typed(name: str, kind: str, value: Any) -> Any:
+    """``value`` as the field's type (the coercions pydantic's lax mode makes), or ValueError."""
+    if name in CHOICES:
+        if value not in CHOICES[name]:
+            allowed = ", ".join(repr(c) for c in CHOICES[name][:-1]) + f" or {CHOICES[name][-1]!r}"
+            raise ValueError(f"{value!r} is not allowed; use {allowed}")
         return value
-
-    @field_validator("domain", "dns_zone")
-    @classmethod
-    def _fqdn(cls, value: str | None) -> str | None:
-        if value is None:
+    if kind == "str" and isinstance(value, str):
+        return value
+    if kind == "int" and not isinstance(value, bool):
+        if isinstance(value, int):
             return value
-        value = value.rstrip(".")
-        if len(value) > 253 or not FQDN_RE.match(value):
-            raise ValueError(f"{value!r} is not allowed; use {FQDN_RULE}")
-        return value
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE + _FALSE:
+            return str(value).strip().lower() in _TRUE
+    if kind == "list" and isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    if kind == "tags" and isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return dict(value)
+    expected = {"str": "a string", "int": "an integer", "bool": "true or false", "list": "a list of strings", "tags": "a mapping of strings to strings"}[kind]
+    hint = ' (quote version numbers, e.g. "1.30")' if kind == "str" else ""
+    raise ValueError(f"{value!r} is not allowed: it must be {expected}{hint}")
 
-    @field_validator("k8s_version")
-    @classmethod
-    def _k8s(cls, value: str | None) -> str | None:
-        if value is not None and not K8S_RE.match(value):
-            raise ValueError(f"{value!r} is not a Kubernetes version; use MAJOR.MINOR, 1.29 or newer (R-K8S-4)")
-        return value
 
-    @field_validator("mysql_version")
-    @classmethod
-    def _mysql(cls, value: str | None) -> str | None:
-        if value is not None and not MYSQL_RE.match(value):
-            raise ValueError(f"{value!r} is not a MySQL version; use MAJOR.MINOR, 8.0 or newer (R-DB-1)")
-        return value
+def _kind(annotation: str) -> str:
+    for kind, marker in (("list", "tuple"), ("tags", "dict"), ("bool", "bool"), ("int", "int")):
+        if annotation.startswith(marker):
+            return kind
+    return "str"
 
-    @field_validator("backup_retention_days")
-    @classmethod
-    def _retention(cls, value: int | None) -> int | None:
-        low, high = RETENTION_RANGE
-        if value is not None and not low <= value <= high:
-            raise ValueError(f"{value} days is not allowed; use {low} to {high} days (R-DB-2: daily backups kept at least 7 days)")
-        return value
 
-    @model_validator(mode="after")
-    def _cross(self) -> Options:
-        if self.domain and self.dns_zone and not (
-            self.domain == self.dns_zone or self.domain.endswith("." + self.dns_zone)
-        ):
-            raise OptionError("--domain", f"{self.domain} is not inside the DNS zone {self.dns_zone}; use a name under it")
-        if self.dns_zone and not self.domain:
-            raise OptionError("--domain", "is required with --dns-zone (the FQDN the A record is created for, R-DNS-1)")
-        if (self.private_subnet_ids or self.public_subnet_ids) and not self.vpc_id:
-            raise OptionError("--vpc-id", "is required with --private-subnet-id/--public-subnet-id (the network they belong to)")
-        if self.vpc_id and not self.private_subnet_ids:
-            raise OptionError("--private-subnet-id", "is required with --vpc-id (the subnets for nodes and the database)")
-        if self.cloud == "aws" and self.vpc_id and not self.air_gapped and len(self.public_subnet_ids) < 2:
-            raise OptionError("--public-subnet-id", "give at least 2 public subnets in different zones for the load balancer (with --vpc-id on aws)")
-        if self.cloud == "azure" and self.vpc_id and len(self.private_subnet_ids) != 3:
-            raise OptionError(
-                "--private-subnet-id",
-                "give 3 on azure with --vpc-id, in this order: AKS nodes, MySQL delegated subnet, Application Gateway",
-            )
-        if self.cloud != "aws" and self.public_subnet_ids:
-            raise OptionError("--public-subnet-id", f"is only used on aws; {self.cloud} load balancers need no subnet")
-        if self.cloud == "gcp" and len(self.allowed_cidrs) > 10:
-            raise OptionError("--allowed-cidr", "Cloud Armor takes at most 10 ranges per rule on gcp; give 1 to 10")
-        for cidr in self.allowed_cidrs:
-            if not CIDR_RE.match(cidr):
-                raise OptionError("--allowed-cidr", f"{cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
-        if self.image_registry is not None and not REGISTRY_RE.match(self.image_registry):
-            raise OptionError("--image-registry", f"{self.image_registry!r} is not a registry host[:port][/path], e.g. registry.corp.example/wandb")
-        if self.air_gapped and not self.image_registry:
-            raise OptionError("--image-registry", "is required with --air-gapped (R-NET-2: images and charts come from a private mirror)")
-        if self.backend and self.backend != BACKENDS[self.cloud]:
-            raise OptionError("--backend", f"{self.backend} does not fit {self.cloud}; allowed: {BACKENDS[self.cloud]}")
-        key_re, value_re, rule = {
-            "gcp": (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter"),
-            "azure": (AZURE_TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:- starting with a letter (Azure forbids / < > % & \\ ?); a value of up to 63 characters"),
-        }.get(self.cloud, (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters"))
-        for key, value in self.tags.items():
-            if not key_re.match(key) or not value_re.match(value) or key.lower().startswith(("aws:", "azure", "microsoft", "goog")):
-                raise OptionError("--tag", f"{key}={value} is not allowed; use {rule}")
-        return self
+# Field -> (kind, required), from the dataclass (its annotations are strings here).
+_FIELDS = {f.name: (_kind(str(f.type)), f.default is MISSING and f.default_factory is MISSING) for f in fields(Options)}
 
 
 def parse_options(values: dict[str, Any]) -> Options:
-    """Validate ``values`` into :class:`Options`, turning the first problem into an :class:`OptionError`."""
-    try:
-        return Options.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "options"
-        option = OPTION_OF.get(field, field)
-        message = first["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        elif first["type"] == "literal_error":
-            message = f"{first['input']!r} is not allowed; " + message.replace("Input should be", "use")
-        elif first["type"] == "extra_forbidden":
-            message = "is not a known option"
-        elif first["type"] == "missing":
-            allowed = get_args(Options.model_fields[field].annotation)
-            message = "is required" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-        elif first["type"] in ("string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "dict_type"):
-            message = f"{first['input']!r} is not allowed: {message[0].lower()}{message[1:]} (quote version numbers, e.g. \"1.30\")"
-        raise OptionError(option, message) from None
+    """Check ``values`` and build :class:`Options`; the first problem becomes an :class:`OptionError`."""
+    for key in values:
+        if key not in _FIELDS:
+            raise OptionError(OPTION_OF.get(key, key), "is not a known option")
+    clean: dict[str, Any] = {}
+    for name, (kind, required) in _FIELDS.items():
+        value = values.get(name)
+        if value is None:
+            if required:
+                allowed = CHOICES.get(name, ())
+                raise OptionError(OPTION_OF[name], "is required" + (f"; allowed: {', '.join(allowed)}" if allowed else ""))
+            continue
+        try:
+            value = _typed(name, kind, value)
+            clean[name] = RULES[name](value) if name in RULES else value
+        except ValueError as exc:
+            raise OptionError(OPTION_OF[name], str(exc)) from None
+    opts = Options(**clean)
+    _cross(opts)
+    return opts
+
+
+def _cross(opts: Options) -> None:
+    """Rules between options (the first failure wins)."""
+    if opts.domain and opts.dns_zone and not (
+        opts.domain == opts.dns_zone or opts.domain.endswith("." + opts.dns_zone)
+    ):
+        raise OptionError("--domain", f"{opts.domain} is not inside the DNS zone {opts.dns_zone}; use a name under it")
+    if opts.dns_zone and not opts.domain:
+        raise OptionError("--domain", "is required with --dns-zone (the FQDN the A record is created for, R-DNS-1)")
+    if (opts.private_subnet_ids or opts.public_subnet_ids) and not opts.vpc_id:
+        raise OptionError("--vpc-id", "is required with --private-subnet-id/--public-subnet-id (the network they belong to)")
+    if opts.vpc_id and not opts.private_subnet_ids:
+        raise OptionError("--private-subnet-id", "is required with --vpc-id (the subnets for nodes and the database)")
+    if opts.cloud == "aws" and opts.vpc_id and not opts.air_gapped and len(opts.public_subnet_ids) < 2:
+        raise OptionError("--public-subnet-id", "give at least 2 public subnets in different zones for the load balancer (with --vpc-id on aws)")
+    if opts.cloud == "azure" and opts.vpc_id and len(opts.private_subnet_ids) != 3:
+        raise OptionError(
+            "--private-subnet-id",
+            "give 3 on azure with --vpc-id, in this order: AKS nodes, MySQL delegated subnet, Application Gateway",
+        )
+    if opts.cloud != "aws" and opts.public_subnet_ids:
+        raise OptionError("--public-subnet-id", f"is only used on aws; {opts.cloud} load balancers need no subnet")
+    if opts.cloud == "gcp" and len(opts.allowed_cidrs) > 10:
+        raise OptionError("--allowed-cidr", "Cloud Armor takes at most 10 ranges per rule on gcp; give 1 to 10")
+    for cidr in opts.allowed_cidrs:
+        if not CIDR_RE.match(cidr):
+            raise OptionError("--allowed-cidr", f"{cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+    if opts.image_registry is not None and not REGISTRY_RE.match(opts.image_registry):
+        raise OptionError("--image-registry", f"{opts.image_registry!r} is not a registry host[:port][/path], e.g. registry.corp.example/wandb")
+    if opts.air_gapped and not opts.image_registry:
+        raise OptionError("--image-registry", "is required with --air-gapped (R-NET-2: images and charts come from a private mirror)")
+    if opts.backend and opts.backend != BACKENDS[opts.cloud]:
+        raise OptionError("--backend", f"{opts.backend} does not fit {opts.cloud}; allowed: {BACKENDS[opts.cloud]}")
+    key_re, value_re, rule = {
+        "gcp": (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter"),
+        "azure": (AZURE_TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:- starting with a letter (Azure forbids / < > % & \\ ?); a value of up to 63 characters"),
+    }.get(opts.cloud, (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters"))
+    for key, value in opts.tags.items():
+        if not key_re.match(key) or not value_re.match(value) or key.lower().startswith(("aws:", "azure", "microsoft", "goog")):
+            raise OptionError("--tag", f"{key}={value} is not allowed; use {rule}")

@@ -116,3 +116,60 @@ def test_broken_catalog_overlay_exits_2(tmp_path, capsys: pytest.CaptureFixture[
     code, out, err = run_cli([*BASE, "--catalog", str(overlay)], capsys)
     assert code == 2 and out == ""
     assert str(overlay) in err and "nodes.prod.both" in err and "R-K8S-5" in err
+
+
+# ---- option types (config files bring values of any YAML/TOML type) -----------------
+
+_BASE = {"cloud": "aws", "env": "dev", "products": "both"}
+
+
+@pytest.mark.parametrize(
+    "extra,field,value",
+    [
+        ({"standby": "yes"}, "standby", True),
+        ({"standby": "off"}, "standby", False),
+        ({"backup_retention_days": "14"}, "backup_retention_days", 14),
+        ({"allowed_cidrs": ["10.0.0.0/8"]}, "allowed_cidrs", ("10.0.0.0/8",)),
+        ({"tags": {"team": "ml"}}, "tags", {"team": "ml"}),
+        ({"domain": "wandb.example.com."}, "domain", "wandb.example.com"),
+        ({}, "layer", "infra"),
+        ({}, "name", "wandb"),
+    ],
+)
+def test_option_values_are_coerced_like_pydantic_lax_mode(extra: dict, field: str, value: object) -> None:
+    from generator.options import parse_options
+
+    assert getattr(parse_options({**_BASE, **extra}), field) == value
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ({"backup_retention_days": True}, "--backup-retention-days: True is not allowed: it must be an integer"),
+        ({"backup_retention_days": 3}, "--backup-retention-days: 3 days is not allowed; use 7 to 35 days"),
+        ({"standby": "maybe"}, "--standby: 'maybe' is not allowed: it must be true or false"),
+        ({"allowed_cidrs": "10.0.0.0/8"}, "--allowed-cidr: '10.0.0.0/8' is not allowed: it must be a list of strings"),
+        ({"tags": {"team": 1}}, "--tag: {'team': 1} is not allowed: it must be a mapping of strings to strings"),
+        ({"k8s_version": 1.3}, '--k8s-version: 1.3 is not allowed: it must be a string (quote version numbers, e.g. "1.30")'),
+        ({"env": "qa"}, "--env: 'qa' is not allowed; use 'dev', 'test' or 'prod'"),
+        ({"colour": "blue"}, "colour: is not a known option"),
+        ({"env": None}, "--env: is required; allowed: dev, test, prod"),
+    ],
+)
+def test_option_errors_name_the_option(extra: dict, message: str) -> None:
+    from generator.errors import OptionError
+    from generator.options import parse_options
+
+    with pytest.raises(OptionError) as info:
+        parse_options({**_BASE, **extra})
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_options_are_frozen() -> None:
+    import dataclasses
+
+    from generator.options import parse_options
+
+    opts = parse_options(dict(_BASE))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.env = "prod"  # type: ignore[misc]
