@@ -367,7 +367,10 @@ def _load(cloud: str, overlays: tuple[str, ...]) -> Catalog:
 # decides it: the file names and texts, this module's source (the models) and
 # the Python version. Any change to a file is a new key, so a broken catalog is
 # always validated (and refused) again; a cache that cannot be read or written
-# only costs the validation. GEN_TF_NO_CACHE=1 turns it off.
+# only costs the validation. GEN_TF_NO_CACHE=1 turns it off. Each write keeps
+# the newest CACHE_ENTRIES entries and removes older ones (edits add up).
+
+CACHE_ENTRIES = 64
 
 
 def _cache_key(texts: list[tuple[str, str]]) -> str:
@@ -401,6 +404,9 @@ def _cache_put(key: str, catalog: Catalog) -> None:
     try:
         staging.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(staging, target)
+        entries = sorted(folder.glob("*.pickle"), key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
+        for stale in entries[CACHE_ENTRIES:]:
+            stale.unlink(missing_ok=True)
     except OSError:
         staging.unlink(missing_ok=True)
 

@@ -188,3 +188,19 @@ def test_no_cache_when_disabled_or_unwritable(tmp_path: Path) -> None:
     done = _run(blocked)
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected
+
+
+def test_the_cache_keeps_only_the_newest_entries(tmp_path: Path) -> None:
+    from generator.catalog import CACHE_ENTRIES
+
+    first = _run(tmp_path)
+    (entry,) = _cache_files(tmp_path)
+    for number in range(CACHE_ENTRIES + 5):  # entries left by earlier catalog edits
+        old = entry.with_name(f"{number:064x}.pickle")
+        old.write_bytes(b"")
+        os.utime(old, ns=(number, number))
+    entry.unlink()
+    assert _run(tmp_path).stdout == first.stdout
+    left = _cache_files(tmp_path)
+    assert len(left) == CACHE_ENTRIES
+    assert entry in left and entry.with_name(f"{0:064x}.pickle") not in left
