@@ -201,6 +201,8 @@ def _read_text(path: Path, label: str | None = None) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogError(label or str(path), "file", f"cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(label or str(path), "file", f"is not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse_yaml(text: str, label: str) -> dict[str, Any]:

@@ -31,6 +31,8 @@ def read_config(path: str, known: list[str]) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(path, "file", f"cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "file", f"is not UTF-8 text (byte {exc.start})") from None
     if file.suffix == ".toml":
         if sys.version_info >= (3, 11):
             import tomllib

@@ -204,3 +204,18 @@ def test_the_cache_keeps_only_the_newest_entries(tmp_path: Path) -> None:
     left = _cache_files(tmp_path)
     assert len(left) == CACHE_ENTRIES
     assert entry in left and entry.with_name(f"{0:064x}.pickle") not in left
+
+
+@pytest.mark.parametrize("flag", ["--catalog", "--config"])
+def test_a_file_that_is_not_utf8_is_one_line_exit_2(tmp_path: Path, flag: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe cloud: aws\n")
+    args = ["--cloud", "aws", "--env", "dev", "--products", "both", flag, str(bad)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert str(bad) in lines[0] and "file: is not UTF-8 text (byte 0)" in lines[0]
