@@ -396,15 +396,101 @@ def test_air_gapped_has_no_egress_and_passes_the_registry_on() -> None:
     assert any('var.image_registry != ""' in c for c in validations(d, "image_registry"))
 
 
+# R-NET-2: the private endpoints the module creates for its own services (the storage account's
+# blob service and the Key Vault), each with its private DNS zone and the zone's link to the
+# virtual network; the subresource and zone names come from the catalog's settings.
+PRIVATE_ENDPOINTS = {
+    "blob": ("${azurerm_storage_account.artifacts.id}", "blob", "privatelink.blob.core.windows.net"),
+    "key_vault": ("${azurerm_key_vault.this.id}", "vault", "privatelink.vaultcore.azure.net"),
+}
+PRIVATE_LINK_TYPES = (
+    "azurerm_private_endpoint",
+    "azurerm_private_dns_zone",
+    "azurerm_private_dns_zone_virtual_network_link",
+)
+AIR_GAPPED_ARGS = ("--air-gapped", "--image-registry", REGISTRY)
+
+
+def test_private_endpoint_names_come_from_the_catalog() -> None:
+    settings = load_catalog(CLOUD).cloud.settings["private_endpoints"]
+    assert {name: (s["subresource"], s["dns_zone"]) for name, s in settings.items()} == {
+        name: (subresource, zone) for name, (_, subresource, zone) in PRIVATE_ENDPOINTS.items()
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize(
+    ("extra", "existing_vnet_id", "existing_node_subnet_id"),
+    [(AIR_GAPPED_ARGS, "", ""), ((*BYO_ARGS, *ISOLATION_ARGS), VNET_ID, SUBNET_IDS[0])],
+    ids=["new-network", "existing-network"],
+)
+def test_air_gapped_private_endpoints_for_blob_and_key_vault(
+    env: str, extra: tuple[str, ...], existing_vnet_id: str, existing_node_subnet_id: str
+) -> None:
+    d = doc(env, "both", *extra)
+    assert variable_default(d, "air_gapped") is True
+    # The endpoints and links use the network in use, created or existing (local.vnet_id and
+    # local.node_subnet_id pick the existing one when existing_vnet_id is set).
+    assert variable_default(d, "existing_vnet_id") == existing_vnet_id
+    assert variable_default(d, "existing_node_subnet_id") == existing_node_subnet_id
+    local_values = blocks(d, "locals")
+    assert local_values["vnet_id"] == "${local.byo_network ? var.existing_vnet_id : azurerm_virtual_network.this[0].id}"
+    assert local_values["node_subnet_id"] == "${local.byo_network ? var.existing_node_subnet_id : azurerm_subnet.nodes[0].id}"
+    for name, (target, subresource, zone_name) in PRIVATE_ENDPOINTS.items():
+        zone = resource(d, f"azurerm_private_dns_zone.{name}")
+        assert zone["count"] == "${var.air_gapped ? 1 : 0}", name
+        assert zone["name"] == zone_name
+        assert zone["resource_group_name"] == "${azurerm_resource_group.this.name}"
+        link = resource(d, f"azurerm_private_dns_zone_virtual_network_link.{name}")
+        assert link["count"] == "${var.air_gapped ? 1 : 0}", name
+        assert link["private_dns_zone_name"] == f"${{azurerm_private_dns_zone.{name}[0].name}}"
+        assert link["virtual_network_id"] == "${local.vnet_id}"
+        assert link["registration_enabled"] is False
+        endpoint = resource(d, f"azurerm_private_endpoint.{name}")
+        assert endpoint["count"] == "${var.air_gapped ? 1 : 0}", name
+        assert endpoint["subnet_id"] == "${local.node_subnet_id}"
+        assert endpoint["location"] == "${azurerm_resource_group.this.location}"
+        connection = one(endpoint, "private_service_connection")
+        assert connection["private_connection_resource_id"] == target
+        assert connection["subresource_names"] == [subresource]
+        assert connection["is_manual_connection"] is False
+        group = one(endpoint, "private_dns_zone_group")
+        assert group["private_dns_zone_ids"] == [f"${{azurerm_private_dns_zone.{name}[0].id}}"]
+        for body in (zone, link, endpoint):
+            assert body["tags"] == "${local.tags}"
+    # Exactly these: one endpoint, zone and link per service (the MySQL zone and link are apart).
+    found = {a for a in blocks(d, "resource") if a.split(".")[0] in PRIVATE_LINK_TYPES}
+    expected = {f"{kind}.{name}" for kind in PRIVATE_LINK_TYPES for name in PRIVATE_ENDPOINTS}
+    assert found - {"azurerm_private_dns_zone.mysql", "azurerm_private_dns_zone_virtual_network_link.mysql"} == expected
+
+
+@pytest.mark.parametrize("extra", [(), BYO_ARGS, ("--private-endpoint",)], ids=["default", "existing-network", "private-api"])
+def test_no_private_endpoints_without_air_gapped(extra: tuple[str, ...]) -> None:
+    d = doc("prod", "both", *extra)
+    assert variable_default(d, "air_gapped") is False
+    # Rendered, but counted by var.air_gapped alone: none is created while it is false.
+    for kind in PRIVATE_LINK_TYPES:
+        for name in PRIVATE_ENDPOINTS:
+            assert resource(d, f"{kind}.{name}")["count"] == "${var.air_gapped ? 1 : 0}", f"{kind}.{name}"
+    # Nothing else refers to them, so nothing else changes with air_gapped.
+    others = {
+        address: body
+        for address, body in blocks(d, "resource").items()
+        if not (address.split(".")[0] in PRIVATE_LINK_TYPES and address.split(".")[1] in PRIVATE_ENDPOINTS)
+    }
+    text = repr(others) + repr(blocks(d, "output")) + repr(blocks(d, "locals")) + repr(blocks(d, "data"))
+    assert not re.search(r"azurerm_private_endpoint\.|azurerm_private_dns_zone(_virtual_network_link)?\.(blob|key_vault)", text)
+
+
 @pytest.mark.terraform
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ((), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": False, "bootstrap": 0}),
-        (BYO_ARGS, {"new_network": 0, "nat": 0, "outbound": "userDefinedRouting", "private": False, "bootstrap": 0}),
-        (("--private-endpoint",), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": True, "bootstrap": 0}),
-        (("--air-gapped", "--image-registry", REGISTRY), {"new_network": 1, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1}),
-        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1}),
+        ((), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": False, "bootstrap": 0, "private_links": [0] * 6}),
+        (BYO_ARGS, {"new_network": 0, "nat": 0, "outbound": "userDefinedRouting", "private": False, "bootstrap": 0, "private_links": [0] * 6}),
+        (("--private-endpoint",), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": True, "bootstrap": 0, "private_links": [0] * 6}),
+        (("--air-gapped", "--image-registry", REGISTRY), {"new_network": 1, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [1] * 6}),
+        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [1] * 6}),
     ],
 )
 def test_terraform_evaluates_the_network_switches(
@@ -428,6 +514,12 @@ def test_terraform_evaluates_the_network_switches(
         "outbound": one(cluster, "network_profile")["outbound_type"][2:-1],
         "private": cluster["private_cluster_enabled"][2:-1],
         "bootstrap": "length(" + dynamic(cluster, "bootstrap_profile")["for_each"][2:-1] + ")",
+        # R-NET-2: the blob and Key Vault endpoints, zones and links.
+        "private_links": "["
+        + ", ".join(
+            resource(d, f"{kind}.{name}")["count"][2:-1] for kind in PRIVATE_LINK_TYPES for name in PRIVATE_ENDPOINTS
+        )
+        + "]",
     }
     module = variables + "\nlocals {\n" + "".join(f"  {k} = {v}\n" for k, v in local_values.items()) + "}\n"
     module += 'output "probes" {\n  value = {\n' + "".join(f"    {k} = {v}\n" for k, v in probes.items()) + "  }\n}\n"
@@ -813,7 +905,7 @@ def test_requirement_ids_are_cited() -> None:
     text = generate(CLOUD, "prod", "both", *DOMAIN_ARGS)
     for requirement in (
         "R-LAYER-1", "R-LAYER-2", "R-K8S-2", "R-K8S-3", "R-K8S-4", "R-K8S-5", "R-DB-1", "R-DB-2",
-        "R-DB-3", "R-DB-4", "R-DB-5", "R-OBJ-1", "R-OBJ-2", "R-NET-1", "R-NET-3", "R-DNS-1", "R-TLS-1",
+        "R-DB-3", "R-DB-4", "R-DB-5", "R-OBJ-1", "R-OBJ-2", "R-NET-1", "R-NET-2", "R-NET-3", "R-DNS-1", "R-TLS-1",
     ):
         assert requirement in text, requirement
 

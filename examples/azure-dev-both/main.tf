@@ -223,7 +223,7 @@ variable "api_server_authorized_ip_ranges" {
 
 variable "air_gapped" {
   type        = bool
-  description = "R-NET-2: no internet egress. No NAT gateway; AKS runs as a network isolated cluster (outbound type none, its own images from an AKS-managed private registry cache) with a private API server, and W&B's images and charts come from image_registry."
+  description = "R-NET-2: no internet egress. No NAT gateway; AKS runs as a network isolated cluster (outbound type none, its own images from an AKS-managed private registry cache) with a private API server; the storage account (blob) and the Key Vault get private endpoints in the node subnet, resolved through private DNS zones linked to the virtual network; W&B's images and charts come from image_registry, whose private path (and Azure Monitor's and Entra ID's) the network owner provides."
   default     = false
 }
 
@@ -779,6 +779,109 @@ resource "azurerm_subnet_nat_gateway_association" "nodes" {
   nat_gateway_id = azurerm_nat_gateway.this[0].id
 }
 
+# ---- Air-gapped mode (R-NET-2): private endpoints for the module's own services ----
+# Without egress, the nodes reach the artifacts storage account (blob) and the
+# Key Vault through private endpoints in the node subnet. Each endpoint
+# registers its address in a private DNS zone the module creates and links to
+# the virtual network in use (new or existing), so the services' usual names
+# resolve to it there. The public endpoints stay open for Terraform, users and
+# training systems outside the network (R-NET-3). What else the nodes need
+# without egress is the network owner's (see bootstrap_profile in the cluster).
+
+# R-NET-2: the zone that resolves the storage account's blob endpoint
+# (privatelink.blob.core.windows.net) to its private endpoint.
+resource "azurerm_private_dns_zone" "blob" {
+  count = var.air_gapped ? 1 : 0
+
+  name                = "privatelink.blob.core.windows.net"
+  resource_group_name = azurerm_resource_group.this.name
+  tags                = local.tags
+}
+
+# R-NET-2: the blob zone answers inside the module's virtual network (or the
+# existing one, existing_vnet_id).
+resource "azurerm_private_dns_zone_virtual_network_link" "blob" {
+  count = var.air_gapped ? 1 : 0
+
+  name                  = "${local.name}-vnet"
+  resource_group_name   = azurerm_resource_group.this.name
+  private_dns_zone_name = azurerm_private_dns_zone.blob[0].name
+  virtual_network_id    = local.vnet_id
+  registration_enabled  = false
+  tags                  = local.tags
+}
+
+# R-NET-2: W&B's artifacts (and pre-signed URLs used inside the network) reach
+# the storage account's blob service through the node subnet.
+resource "azurerm_private_endpoint" "blob" {
+  count = var.air_gapped ? 1 : 0
+
+  name                = "${local.name}-blob"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  subnet_id           = local.node_subnet_id
+  tags                = local.tags
+
+  private_service_connection {
+    name                           = "${local.name}-blob"
+    private_connection_resource_id = azurerm_storage_account.artifacts.id
+    subresource_names              = ["blob"]
+    is_manual_connection           = false
+  }
+
+  private_dns_zone_group {
+    name                 = "blob"
+    private_dns_zone_ids = [azurerm_private_dns_zone.blob[0].id]
+  }
+}
+
+# R-NET-2: the zone that resolves the Key Vault's endpoint
+# (privatelink.vaultcore.azure.net) to its private endpoint.
+resource "azurerm_private_dns_zone" "key_vault" {
+  count = var.air_gapped ? 1 : 0
+
+  name                = "privatelink.vaultcore.azure.net"
+  resource_group_name = azurerm_resource_group.this.name
+  tags                = local.tags
+}
+
+# R-NET-2: the Key Vault zone answers inside the module's virtual network (or
+# the existing one, existing_vnet_id).
+resource "azurerm_private_dns_zone_virtual_network_link" "key_vault" {
+  count = var.air_gapped ? 1 : 0
+
+  name                  = "${local.name}-vnet"
+  resource_group_name   = azurerm_resource_group.this.name
+  private_dns_zone_name = azurerm_private_dns_zone.key_vault[0].name
+  virtual_network_id    = local.vnet_id
+  registration_enabled  = false
+  tags                  = local.tags
+}
+
+# R-NET-2: pods read the MySQL password (Secrets Store CSI driver) from the
+# Key Vault through the node subnet.
+resource "azurerm_private_endpoint" "key_vault" {
+  count = var.air_gapped ? 1 : 0
+
+  name                = "${local.name}-key-vault"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  subnet_id           = local.node_subnet_id
+  tags                = local.tags
+
+  private_service_connection {
+    name                           = "${local.name}-key-vault"
+    private_connection_resource_id = azurerm_key_vault.this.id
+    subresource_names              = ["vault"]
+    is_manual_connection           = false
+  }
+
+  private_dns_zone_group {
+    name                 = "key-vault"
+    private_dns_zone_ids = [azurerm_private_dns_zone.key_vault[0].id]
+  }
+}
+
 # ----------------------------------------------------------------------------
 # Kubernetes cluster
 # ----------------------------------------------------------------------------
@@ -894,19 +997,24 @@ resource "azurerm_kubernetes_cluster" "this" {
   # R-NET-2: a network isolated cluster. Outbound type none requires AKS to
   # pull its own components (node bootstrap, add-on images) from an
   # AKS-managed private registry cache rather than the public Microsoft
-  # Artifact Registry. Without egress, these must be reachable privately
-  # (private endpoints and private DNS zones linked to the virtual network,
-  # or a proxy/firewall path the network owner provides):
+  # Artifact Registry. Without egress, the nodes reach everything else
+  # privately. The module creates, when var.air_gapped, private endpoints in
+  # the node subnet with private DNS zones linked to the virtual network (new
+  # or existing) for its own services:
+  # - Blob storage (azurerm_private_endpoint.blob,
+  #   privatelink.blob.core.windows.net): W&B artifacts, and pre-signed
+  #   URLs for clients inside the network;
+  # - Key Vault (azurerm_private_endpoint.key_vault,
+  #   privatelink.vaultcore.azure.net): the MySQL password;
+  # - MySQL is private regardless (VNet-injected into the delegated subnet).
+  # The network owner provides the rest (private endpoints and DNS zones
+  # linked to the virtual network, or a proxy/firewall path):
   # - var.image_registry: the mirror of W&B's images and charts (for an Azure
   #   Container Registry: Premium SKU with a private endpoint,
   #   privatelink.azurecr.io);
-  # - Key Vault (privatelink.vaultcore.azure.net): the MySQL password;
-  # - Blob storage (privatelink.blob.core.windows.net): W&B artifacts, and
-  #   pre-signed URLs for clients inside the network;
   # - Azure Monitor (an Azure Monitor Private Link Scope): Container Insights;
   # - Entra ID (login.microsoftonline.com): workload identity token exchange,
-  #   which has no private endpoint and needs an allow-listed path;
-  # - MySQL is already private (VNet-injected into the delegated subnet).
+  #   which has no private endpoint and needs an allow-listed path.
   dynamic "bootstrap_profile" {
     for_each = var.air_gapped ? [1] : []
 
@@ -1051,8 +1159,8 @@ resource "azurerm_private_dns_zone_virtual_network_link" "mysql" {
 # the first apply's secret write.
 resource "azurerm_key_vault" "this" {
   # checkov:skip=CKV_AZURE_109: Terraform writes the secret from wherever it runs and pods read it through the vault's public endpoint; every request needs an Entra ID identity with an access policy on this vault, which holds this one secret.
-  # checkov:skip=CKV_AZURE_189: Same as above: closing the public endpoint would need Terraform and the nodes inside the network (a private endpoint and DNS zone).
-  # checkov:skip=CKV2_AZURE_32: Same as above: access is by Entra ID identity and access policy, not by network location.
+  # checkov:skip=CKV_AZURE_189: Same as above: closing the public endpoint would need Terraform inside the network too; the nodes get a private endpoint and DNS zone with var.air_gapped (azurerm_private_endpoint.key_vault).
+  # checkov:skip=CKV2_AZURE_32: Same as above: access is by Entra ID identity and access policy, not by network location; the private endpoint exists only with var.air_gapped (R-NET-2), for the nodes.
   # checkov:skip=CKV_AZURE_42: Purge protection is var.deletion_protection: on by default in prod, off in dev so short-lived environments can be destroyed and recreated under the same name; soft delete stays on.
   # checkov:skip=CKV_AZURE_110: Purge protection is var.deletion_protection: on by default in prod, off in dev so short-lived environments can be destroyed and recreated under the same name.
   name                          = local.key_vault_name
@@ -1234,7 +1342,7 @@ resource "azurerm_management_lock" "metadata" {
 # and browsers, which authenticate with Azure AD tokens or those SAS URLs.
 resource "azurerm_storage_account" "artifacts" {
   # checkov:skip=CKV_AZURE_59: Training systems (R-NET-3) and users' browsers (pre-signed URLs, R-OBJ-1) reach the account from anywhere; every request needs an Entra ID token or a user-delegation SAS, and anonymous blob access is off.
-  # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network.
+  # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network; with var.air_gapped (R-NET-2) the nodes get one (azurerm_private_endpoint.blob) next to the public endpoint.
   # checkov:skip=CKV2_AZURE_1: Blobs are encrypted twice at rest with platform-managed keys (infrastructure encryption); a customer-managed key adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_206: var.storage_replication_type keeps data in the region (ZRS in prod survives a zone loss); geo-replication belongs to a DR design that moves the database too (set GZRS then).
   # checkov:skip=CKV_AZURE_33: W&B uses no queues here, and the provider runs without storage data-plane access (no shared keys), so queue logging cannot be configured; blob reads, writes and deletes are logged (azurerm_monitor_diagnostic_setting.artifacts_blob).
