@@ -9,8 +9,10 @@ generated-file header and passes through :func:`generator.hclfmt.format_hcl`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -81,14 +83,29 @@ def _key(key: str) -> str:
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates cached per user (keyed by template source), so a run skips parsing.
+    """Compiled templates cached per user, so a run skips parsing.
 
-    Purely a speed-up: output does not depend on it, and an unwritable cache is ignored.
+    Jinja keys each entry by the template's source; the folder is keyed by this
+    module's source (the environment's options, filters) and Jinja's version,
+    so a change to either starts a new cache. Purely a speed-up: output does
+    not depend on it, and a cache that cannot be read or written is ignored.
     """
-    folder = cache_dir("jinja")
+    fingerprint = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    folder = cache_dir("jinja", fingerprint)
     if folder is None:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _BytecodeCache(str(folder))
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache, except that a failed write (a full disk, a folder removed or
+    made read-only meanwhile) costs the cache entry, not the run."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 def environment() -> jinja2.Environment:

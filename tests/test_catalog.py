@@ -219,3 +219,59 @@ def test_a_file_that_is_not_utf8_is_one_line_exit_2(tmp_path: Path, flag: str) -
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert str(bad) in lines[0] and "file: is not UTF-8 text (byte 0)" in lines[0]
+
+
+# ---- both caches: only the user's own folder, failures cost the cache, not the run --------
+
+
+def test_a_cache_folder_that_is_not_private_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    from generator import resources
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GEN_TF_NO_CACHE", raising=False)
+    folder = resources.cache_dir("catalog")
+    assert folder is not None and folder.parent == tmp_path / "gen-tf"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    folder.chmod(0o777)  # writable by anyone: someone else could plant a pickle
+    assert resources.cache_dir("catalog") is None
+    folder.chmod(0o700)
+    (tmp_path / "gen-tf").chmod(0o757)  # the parent too: the folder could be swapped
+    assert resources.cache_dir("catalog") is None
+    (tmp_path / "gen-tf").chmod(0o755)
+    assert resources.cache_dir("catalog") == folder
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(folder).st_uid + 1)  # another user's folder (sudo gen-tf once)
+    assert resources.cache_dir("catalog") is None
+
+
+def test_a_template_cache_that_cannot_be_written_does_not_fail_the_run(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from generator import render
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GEN_TF_NO_CACHE", raising=False)
+    env = render.environment()
+    assert isinstance(env.bytecode_cache, render._BytecodeCache)
+    shutil.rmtree(tmp_path / "gen-tf")  # removed under a running gen-tf: every write now fails
+    monkeypatch.setattr(render, "_ENV", env)
+    catalog = load_catalog("aws")
+    from generator.options import parse_options
+    from generator.plan import build_plan
+
+    plan = build_plan(parse_options({"cloud": "aws", "env": "dev", "products": "both"}), catalog)
+    text = render.render_single("aws", plan.context(), plan.command)
+    assert 'resource "aws_eks_cluster"' in text
+    assert not (tmp_path / "gen-tf").exists()
+
+
+def test_the_template_cache_is_keyed_by_the_environment(tmp_path: Path, monkeypatch) -> None:
+    from generator import render
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GEN_TF_NO_CACHE", raising=False)
+    first = render._bytecode_cache()
+    assert first is not None and Path(first.directory).name.startswith("jinja-")
+    source = Path(render.__file__).read_bytes()
+    monkeypatch.setattr(Path, "read_bytes", lambda self: source + b"\n# trim_blocks=False" if self.name == "render.py" else source)
+    second = render._bytecode_cache()
+    assert second is not None and second.directory != first.directory
