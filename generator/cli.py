@@ -8,6 +8,7 @@ stdout.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -15,8 +16,44 @@ import click
 
 from . import __version__
 from .errors import GenTfError, OptionError
+from .options import RETENTION_RANGE
 
 EXIT_USAGE = 2
+# Standard output could not be written (a full disk, a closed pipe). Not 2: the command line was
+# fine and running it again elsewhere works; 1 is also what click exits with on a broken pipe.
+EXIT_OUTPUT = 1
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+class OutputError(GenTfError):
+    """Standard output could not be written: a full device, or the reader went away (``| head``)."""
+
+    def __init__(self, exc: OSError) -> None:
+        self.broken_pipe = isinstance(exc, BrokenPipeError)
+        super().__init__(f"cannot write the output: {exc.strerror or exc}")
+
+
+def _write_stdout(text: str) -> None:
+    """Write ``text`` and flush it now, so a write error is reported here and not at interpreter exit."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise OutputError(exc) from None
+
+
+def _discard_stdout() -> None:
+    """Point the stdout descriptor at /dev/null after a write error, so that the interpreter's final
+    flush of what is still buffered cannot fail again (with a second message and exit code 120)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. captured in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _parse_tags(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -25,8 +62,36 @@ def _parse_tags(_ctx: click.Context, _param: click.Parameter, values: tuple[str,
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'--tag'")
+        if key in tags:
+            # Not "the last one wins": a repeated key is almost always a copy-paste mistake.
+            raise click.BadParameter(f"key {key!r} is given more than once; give each key once", param_hint="'--tag'")
         tags[key] = value
     return tags
+
+
+class _RetentionDays(click.ParamType):
+    """An integer number of days; a non-integer is reported with the allowed range (R-DB-2).
+    The range itself is checked by generator/options.py, for flags and config files alike."""
+
+    name = "days"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return int(str(value).strip(), 10)
+        except ValueError:
+            low, high = RETENTION_RANGE
+            self.fail(f"{value!r} is not an integer; use {low} to {high} days (R-DB-2)", param, ctx)
+
+
+class _Generate(click.Command):
+    """``generate`` runs without its name (``gen-tf --cloud ...``): show that in its usage line."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        prog = ctx.parent.command_path if ctx.parent is not None else ctx.command_path
+        formatter.write_usage(prog, "[OPTIONS]")
+        formatter.write_usage(prog, "COMMAND [ARGS]...", prefix="   or: ")
 
 
 class _Cli(click.Group):
@@ -38,15 +103,19 @@ class _Cli(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=_Cli)
+@click.group(cls=_Cli, context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """gen-tf: Terraform for the W&B self-managed reference architecture."""
 
 
 @cli.command(
     "generate",
+    cls=_Generate,
     epilog=(
-        "Other commands: 'gen-tf sizes --help' (the sizing matrix). "
+        "\b\nCommands:\n"
+        "  gen-tf sizes            Print the sizing matrix (cloud x env x products).\n"
+        "  gen-tf catalog verify   Check the catalog's machine types with the cloud's APIs.\n"
+        "\nRun 'gen-tf COMMAND -h' for a command's options. "
         "Requirement IDs (R-DB-4, ...) refer to the W&B reference architecture."
     ),
 )
@@ -77,7 +146,7 @@ def cli() -> None:
 )
 @click.option(
     "--backup-retention-days",
-    type=int,
+    type=_RetentionDays(),
     help="Days of daily backups to keep, 7-35 (R-DB-2); default 7 in dev/test, 14 in prod.",
 )
 @click.option(
@@ -167,6 +236,8 @@ def generate(
 
     if check and not out_dir:
         raise OptionError("--check", "needs --out-dir DIR (the module directory to compare)")
+    if force and not out_dir:
+        raise OptionError("--force", "needs --out-dir DIR (the module directory to overwrite files in)")
     opts, from_file = _options(ctx, values, config_file)
     try:
         plan = build_plan(opts, load_catalog(opts.cloud, catalogs))
@@ -177,7 +248,7 @@ def generate(
 
         text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
         # Written in one call only after everything rendered: no partial output.
-        sys.stdout.write(text)
+        _write_stdout(text)
         if plan.layer == "app":
             click.echo(
                 "gen-tf: note: the app module installs a local chart (charts/wandb-manifests); "
@@ -194,7 +265,7 @@ def generate(
     if check:
         drift = outdir.check(root, files)
         if not drift.clean:
-            sys.stdout.write(drift.diff)
+            _write_stdout(drift.diff)
             click.echo(
                 f"gen-tf: {root} is out of date ({len(drift.changed)} changed, {len(drift.missing)} missing, "
                 f"{len(drift.extra)} extra); regenerate with: {plan.command} --out-dir {root}",
@@ -281,7 +352,7 @@ def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
     """Print the sizing matrix: cloud x env x products -> nodes and database."""
     from .sizes import matrix, render_matrix
 
-    sys.stdout.write(render_matrix(matrix(clouds or None), fmt))
+    _write_stdout(render_matrix(matrix(clouds or None), fmt))
 
 
 @cli.group("catalog")
@@ -310,7 +381,7 @@ def catalog_verify(
 
     cat = load_catalog(cloud, catalogs)
     report = verify(cat, region or cat.cloud.defaults.region, endpoint_url=endpoint_url)
-    click.echo("\n".join(report.lines()))
+    _write_stdout("\n".join(report.lines()) + "\n")
     if not report.ok:
         ctx.exit(1)
 
@@ -324,6 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
         result = cli.main(args=argv, prog_name="gen-tf", standalone_mode=False)
+        try:
+            sys.stdout.flush()  # what click.echo() or a command left buffered: report its failure here
+        except OSError as exc:
+            raise OutputError(exc) from None
+    except OutputError as exc:
+        _discard_stdout()
+        if not exc.broken_pipe:  # the reader went away (`gen-tf ... | head`): nothing to report
+            click.echo(f"gen-tf: error: {_one_line(str(exc))}", err=True)
+        return EXIT_OUTPUT
     except click.exceptions.UsageError as exc:
         click.echo(f"gen-tf: error: {_one_line(exc.format_message())}", err=True)
         return EXIT_USAGE

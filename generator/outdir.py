@@ -1,15 +1,18 @@
 """Module directories: write them atomically, refuse foreign files, and check them for drift.
 
 A file is "ours" when its first line is gen-tf's generated-file marker. Writing
-stages every file as a temporary sibling first and renames them into place only
-when all of them were written, so a failure leaves the directory as it was.
+checks every target first (no directory, symlink or foreign file in the way),
+stages every file as a temporary sibling and renames them into place only when
+all of them were written, so a failure leaves the directory as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-import tempfile
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +91,46 @@ def check(root: Path, files: dict[str, str]) -> Drift:
     return Drift(changed=changed, missing=missing, extra=extra, diff="".join(chunks))
 
 
+def _not_regular(root: Path, rel: str) -> Path | None:
+    """The first path on the way to ``root / rel`` that is in the way: a folder that is not a
+    directory, or a target that exists and is not a regular file (a directory, a symlink, ...)."""
+    target = root / rel
+    for folder in reversed(target.parents[: len(Path(rel).parts) - 1]):
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            return folder
+    try:
+        mode = target.lstat().st_mode
+    except OSError:  # absent (or unreadable: staging then reports the real error)
+        return None
+    return None if stat.S_ISREG(mode) else target
+
+
+def _stage(target: Path) -> tuple[int, Path]:
+    """A new, empty sibling of ``target`` to write into. Created with mode 0666 so the umask applies
+    as it does for open() (mkstemp's 0600 would make every generated file private)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name beside {target}")
+
+
 def write(root: Path, files: dict[str, str], force: bool = False) -> list[str]:
     """Write ``files`` under ``root`` atomically; returns the paths written or removed."""
+    for rel in sorted(files):
+        blocker = _not_regular(root, rel)
+        if blocker == root / rel:
+            kind = "a directory" if blocker.is_dir() and not blocker.is_symlink() else "not a regular file"
+            raise OutDirError(
+                f"--out-dir: {blocker} is {kind}; gen-tf writes a file there: move it away (nothing was written)"
+            )
+        if blocker is not None:
+            raise OutDirError(
+                f"--out-dir: {blocker} is not a directory; gen-tf writes {root / rel}: "
+                "move it away (nothing was written)"
+            )
     foreign = [
         rel for rel in sorted(files) if (root / rel).exists() and not is_generated(root / rel)
     ]
@@ -100,20 +141,43 @@ def write(root: Path, files: dict[str, str], force: bool = False) -> list[str]:
         )
     stale = sorted(_generated_files(root, files) - set(files))
     staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []  # directories made for the output, removed again if staging fails
     try:
         for rel in sorted(files):
             target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((Path(tmp), target))
+            for folder in reversed([target.parent, *target.parent.parents]):
+                if not folder.is_dir():
+                    folder.mkdir()
+                    created.append(folder)
+            fd, tmp = _stage(target)
+            staged.append((tmp, target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(files[rel])
     except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        _discard(staged, created)
         raise OutDirError(f"--out-dir: cannot write {root}: {exc.strerror or exc}") from None
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    for rel in stale:
-        (root / rel).unlink()
+    done, current = 0, root
+    try:
+        for tmp, current in staged:
+            os.replace(tmp, current)
+            done += 1
+        for rel in stale:
+            current = root / rel
+            current.unlink()
+    except OSError as exc:
+        # Only a change made since the checks above (or a failing device) gets here.
+        _discard(staged[done:], [])
+        raise OutDirError(
+            f"--out-dir: cannot update {current}: {exc.strerror or exc} ({done} of {len(staged)} files were replaced)"
+        ) from None
     return sorted(files) + stale
+
+
+def _discard(staged: list[tuple[Path, Path]], created: list[Path]) -> None:
+    """Remove staging files and the (then empty) directories made for them; best effort."""
+    for tmp, _ in staged:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()

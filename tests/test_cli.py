@@ -28,6 +28,11 @@ BASE = ["--cloud", "aws", "--env", "prod", "--products", "both"]
         ([*BASE, "--backup-retention-days", "x"], "--backup-retention-days", "integer"),
         ([*BASE, "--name", "Bad_Name"], "--name", "3-20 characters"),
         ([*BASE, "--name", "a-very-long-name-prefix-x"], "--name", "3-20 characters"),
+        ([*BASE, "--name", "sthree-abc"], "--name", "may not start with goog, sthree-, amzn-s3-demo-"),
+        ([*BASE, "--name", "googly"], "--name", "may not start with goog"),
+        ([*BASE, "--name", "my-google-ml"], "--name", "or contain google"),
+        ([*BASE, "--domain", "a" * 60 + ".x.io"], "--domain", "use at most 64"),
+        ([*BASE, "--tag", "aws:team=ml"], "--tag", "are reserved by the clouds"),
         ([*BASE, "--domain", "not a domain"], "--domain", "fully qualified domain name"),
         ([*BASE, "--domain", "wandb.example.com", "--dns-zone", "other.org"], "--domain", "not inside the DNS zone"),
         ([*BASE, "--dns-zone", "example.com"], "--domain", "is required with --dns-zone"),
@@ -145,7 +150,9 @@ def test_option_values_are_coerced_like_pydantic_lax_mode(extra: dict, field: st
 @pytest.mark.parametrize(
     "extra,message",
     [
-        ({"backup_retention_days": True}, "--backup-retention-days: True is not allowed: it must be an integer"),
+        ({"backup_retention_days": True}, "--backup-retention-days: True is not allowed: it must be an integer; use 7 to 35 days"),
+        ({"backup_retention_days": "abc"}, "--backup-retention-days: 'abc' is not allowed: it must be an integer; use 7 to 35 days (R-DB-2)"),
+        ({"name": 123}, "--name: 123 is not allowed: it must be a string"),
         ({"backup_retention_days": 3}, "--backup-retention-days: 3 days is not allowed; use 7 to 35 days"),
         ({"standby": "maybe"}, "--standby: 'maybe' is not allowed: it must be true or false"),
         ({"allowed_cidrs": "10.0.0.0/8"}, "--allowed-cidr: '10.0.0.0/8' is not allowed: it must be a list of strings"),
@@ -173,3 +180,93 @@ def test_options_are_frozen() -> None:
     opts = parse_options(dict(_BASE))
     with pytest.raises(dataclasses.FrozenInstanceError):
         opts.env = "prod"  # type: ignore[misc]
+
+
+# ---- repeated keys, integer ranges, output errors, help ------------------------------------
+
+def test_a_repeated_tag_key_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli([*BASE, "--tag", "a=1", "--tag", "b=2", "--tag", "a=2"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("gen-tf: error: ")
+    assert "--tag" in err and "'a'" in err and "more than once" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "7.5", ""])
+def test_a_non_integer_retention_names_the_range(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    code, out, err = run_cli([*BASE, "--backup-retention-days", value], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--backup-retention-days" in err and "not an integer" in err and "7 to 35 days" in err and "R-DB-2" in err
+
+
+def test_an_integer_retention_still_reaches_the_module(capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import parse, variable_default
+
+    code, out, err = run_cli([*BASE, "--backup-retention-days", " 21"], capsys)
+    assert code == 0, err
+    assert variable_default(parse(out), "backup_retention_days") == 21
+
+
+def _gen_tf(args: list[str], stdout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60,
+    )
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [BASE, ["sizes"], ["--cloud", "gcp", "--env", "dev", "--products", "models"]])
+def test_a_full_device_is_one_line_not_a_traceback(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = _gen_tf(args, full.fileno())
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == "gen-tf: error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args", [BASE, ["sizes"], ["-h"]])
+def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before gen-tf writes (like `gen-tf ... | head -1`, only sooner)
+    try:
+        proc = _gen_tf(args, write)
+    finally:
+        os.close(write)
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_shows_the_real_usage_and_the_commands(capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    code, out, err = run_cli([flag], capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "Usage: gen-tf [OPTIONS]"
+    assert lines[1] == "   or: gen-tf COMMAND [ARGS]..."
+    assert "gen-tf generate" not in out
+    assert re.search(r"^ +gen-tf sizes +\S", out, re.M)
+    assert re.search(r"^ +gen-tf catalog verify +\S", out, re.M)
+    assert "-h, --help" in out and "--cloud" in out
+
+
+@pytest.mark.parametrize(
+    "argv,usage",
+    [
+        (["sizes", "-h"], "Usage: gen-tf sizes [OPTIONS]"),
+        (["catalog", "-h"], "Usage: gen-tf catalog [OPTIONS] COMMAND [ARGS]..."),
+        (["catalog", "verify", "-h"], "Usage: gen-tf catalog verify [OPTIONS]"),
+        (["catalog", "verify", "--help"], "Usage: gen-tf catalog verify [OPTIONS]"),
+        ([*BASE, "-h"], "Usage: gen-tf [OPTIONS]"),
+    ],
+)
+def test_h_works_on_every_command(capsys: pytest.CaptureFixture[str], argv: list[str], usage: str) -> None:
+    code, out, _ = run_cli(argv, capsys)
+    assert code == 0
+    assert out.splitlines()[0] == usage
+
+
+def test_the_default_command_and_subcommands_still_route(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["sizes", "--format", "json"], capsys)
+    assert code == 0 and out.lstrip().startswith(("[", "{"))
+    code, out, _ = run_cli(["--cloud", "aws", "--env", "dev", "--products", "models"], capsys)
+    assert code == 0 and out.startswith("# Generated by gen-tf")
