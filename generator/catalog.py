@@ -82,6 +82,11 @@ class MachineType:
     memory_gib: PositiveFloat
     arch: Arch
     family: Annotated[str, Constraint(min_length=1)]
+    # What the type is for: a Kubernetes node type, or a MySQL (database) class.
+    # A `nodes:` choice must be kubernetes, a `mysql:` choice mysql, and
+    # --node-family offers kubernetes families only. The shipped catalogs state
+    # it on every type; an overlay's new type defaults to a node type.
+    service: Literal["kubernetes", "mysql"] = "kubernetes"
     # Azure only: whether the size can attach Premium SSD disks.
     premium_storage: bool | None = None
 
@@ -176,8 +181,18 @@ class CloudCatalog:
     # SKUs, storage classes, ...): data, so no template hard-codes them.
     settings: dict[str, Any] = field(default_factory=dict)
     machine_types: Annotated[dict[str, MachineType], Constraint(min_length=1)]
+    # R-K8S-5: a regular expression matching the names of the cloud's ARM machine
+    # types, searched as Terraform's regex() does (anchor it; RE2 syntax only).
+    # The loader refuses a node choice or an `arch: x86_64` whose name matches,
+    # and the module's node-type variable validation places the same pattern.
+    arm_type_pattern: Annotated[str, Constraint(min_length=1)]
     nodes: dict[Tier, dict[Products, str]]
     mysql: dict[Tier, DbChoice]
+
+    def is_arm(self, name: str) -> bool:
+        """R-K8S-5: ``name`` is ARM by its entry's ``arch`` or by its name (``arm_type_pattern``)."""
+        machine = self.machine_types.get(name)
+        return (machine is not None and machine.arch != "x86_64") or re.search(self.arm_type_pattern, name) is not None
 
 
 @dataclass(frozen=True)
@@ -270,6 +285,10 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
         for products in PRODUCTS:
             if products not in ref.node_requirements[tier]:
                 raise CatalogError("reference.yaml", f"node_requirements.{tier}.{products}", "required but missing")
+    try:
+        re.compile(cat.arm_type_pattern)
+    except re.error as exc:
+        raise CatalogError(path, "arm_type_pattern", f"is not a valid regular expression ({exc})") from None
     for tier in TIERS:
         if tier not in cat.nodes:
             raise CatalogError(path, f"nodes.{tier}", "required but missing")
@@ -283,6 +302,14 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
             machine = cat.machine_types.get(name)
             if machine is None:
                 raise CatalogError(path, field, f"{name} is not in machine_types")
+            if machine.service != "kubernetes":
+                raise CatalogError(
+                    path, field, f"{name} is a {machine.service} class (service: {machine.service}), not a Kubernetes node type"
+                )
+            if re.search(cat.arm_type_pattern, name):
+                raise CatalogError(
+                    path, field, f"{name} is named like an ARM type (arm_type_pattern); Kubernetes nodes must be x86_64 (R-K8S-5)"
+                )
             if machine.arch != "x86_64":
                 raise CatalogError(
                     path, field, f"{name} is {machine.arch}; Kubernetes nodes must be x86_64 (R-K8S-5)"
@@ -300,6 +327,10 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
         machine = cat.machine_types.get(choice.type)
         if machine is None:
             raise CatalogError(path, field, f"{choice.type} is not in machine_types")
+        if machine.service != "mysql":
+            raise CatalogError(
+                path, field, f"{choice.type} is a {machine.service} node type (service: {machine.service}), not a MySQL class"
+            )
         need = ref.mysql_requirements[tier]
         if not machine.meets(need) and not choice.waiver:
             raise CatalogError(
@@ -307,6 +338,18 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
                 field,
                 f"{choice.type} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) is smaller than the "
                 f"requirement ({need.cpu} cores, {need.memory_gib:g} GB) and has no waiver",
+            )
+    services: dict[str, str] = {}
+    for name, machine in cat.machine_types.items():
+        if machine.arch == "x86_64" and re.search(cat.arm_type_pattern, name):
+            raise CatalogError(
+                path, f"machine_types.{name}.arch", "is x86_64 but the name matches arm_type_pattern (ARM, R-K8S-5)"
+            )
+        # One service per family, so --node-family offers whole families (sizing.node_families).
+        first = services.setdefault(machine.family, machine.service)
+        if machine.service != first:
+            raise CatalogError(
+                path, f"machine_types.{name}.service", f"is {machine.service} but family {machine.family} is {first}"
             )
     if cat.defaults.mysql_version not in cat.mysql_versions:
         raise CatalogError(path, "defaults.mysql_version", f"must be one of {', '.join(cat.mysql_versions)}")

@@ -27,6 +27,12 @@ NAME_RULE = (
     "3-20 characters of a-z, 0-9 and single hyphens, starting with a letter and ending with a "
     "letter or digit (it prefixes buckets, IAM roles, GCP service accounts and Azure storage accounts)"
 )
+# Bucket names start with the name prefix: S3 reserves these prefixes, Cloud Storage refuses
+# names that start with "goog" or contain "google". One rule set on every cloud, so a team
+# can use one prefix everywhere (the templates' name variable checks the same).
+NAME_RESERVED_PREFIXES = ("goog", "sthree-", "amzn-s3-demo-")
+NAME_RESERVED_WORDS = ("google",)
+DOMAIN_MAX = 64  # a certificate's common name (ACM, Let's Encrypt) holds at most 64 characters
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 FQDN_RE = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
 FQDN_RULE = "a lowercase fully qualified domain name such as wandb.example.com (a-z, 0-9, hyphens; 2+ labels; 253 characters at most)"
@@ -120,6 +126,11 @@ class Options:
 def _name(value: str) -> str:
     if not NAME_RE.match(value):
         raise ValueError(f"{value!r} is not allowed; use {NAME_RULE}")
+    if value.startswith(NAME_RESERVED_PREFIXES) or any(word in value for word in NAME_RESERVED_WORDS):
+        raise ValueError(
+            f"{value!r} is not allowed: bucket names start with it, and they may not start with "
+            f"{', '.join(NAME_RESERVED_PREFIXES)} or contain {', '.join(NAME_RESERVED_WORDS)}; use another prefix"
+        )
     return value
 
 
@@ -127,6 +138,15 @@ def _fqdn(value: str) -> str:
     value = value.rstrip(".")
     if len(value) > 253 or not FQDN_RE.match(value):
         raise ValueError(f"{value!r} is not allowed; use {FQDN_RULE}")
+    return value
+
+
+def _domain(value: str) -> str:
+    value = _fqdn(value)
+    if len(value) > DOMAIN_MAX:
+        raise ValueError(
+            f"{value!r} has {len(value)} characters; use at most {DOMAIN_MAX} (the TLS certificate's name, R-TLS-1)"
+        )
     return value
 
 
@@ -152,7 +172,7 @@ def _retention(value: int) -> int:
 # Per-field rules that need no other field, run after the type check.
 RULES: dict[str, Callable[[Any], Any]] = {
     "name": _name,
-    "domain": _fqdn,
+    "domain": _domain,
     "dns_zone": _fqdn,
     "k8s_version": _k8s,
     "mysql_version": _mysql,
@@ -187,7 +207,9 @@ def _typed(name: str, kind: str, value: Any) -> Any:
     if kind == "tags" and isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return dict(value)
     expected = {"str": "a string", "int": "an integer", "bool": "true or false", "list": "a list of strings", "tags": "a mapping of strings to strings"}[kind]
-    hint = ' (quote version numbers, e.g. "1.30")' if kind == "str" else ""
+    hint = ' (quote version numbers, e.g. "1.30")' if name.endswith("_version") else ""
+    if name == "backup_retention_days":
+        hint = f"; use {RETENTION_RANGE[0]} to {RETENTION_RANGE[1]} days (R-DB-2)"
     raise ValueError(f"{value!r} is not allowed: it must be {expected}{hint}")
 
 
@@ -261,6 +283,9 @@ def _cross(opts: Options) -> None:
         "gcp": (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter"),
         "azure": (AZURE_TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:- starting with a letter (Azure forbids / < > % & \\ ?); a value of up to 63 characters"),
     }.get(opts.cloud, (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters"))
+    reserved = ("aws:", "azure", "microsoft", "windows", "goog")
     for key, value in opts.tags.items():
-        if not key_re.match(key) or not value_re.match(value) or key.lower().startswith(("aws:", "azure", "microsoft", "goog")):
+        if key.lower().startswith(reserved):
+            raise OptionError("--tag", f"{key}={value} is not allowed: keys starting with {', '.join(reserved)} are reserved by the clouds")
+        if not key_re.match(key) or not value_re.match(value):
             raise OptionError("--tag", f"{key}={value} is not allowed; use {rule}")

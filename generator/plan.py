@@ -135,7 +135,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
     region = opts.region or cat.defaults.region
     if not re.fullmatch(cat.region_pattern, region):
         raise OptionError(
-            "--region", f"{region!r} is not a {opts.cloud} region name; use one like {cat.defaults.region}"
+            "--region", f"{region!r} is not a region name on {opts.cloud}; use one like {cat.defaults.region}"
         )
     k8s = opts.k8s_version or cat.defaults.kubernetes_version
     if version_tuple(k8s) < version_tuple(ref.min_versions.kubernetes):

@@ -2,8 +2,10 @@
 
 The reference tables give a machine type per cell (requirements.md, "Machine types
 per node"); those are used as they are. With a node family the engine instead
-picks the smallest x86 type of that family that meets the cell's CPU and memory
-requirement (R-K8S-5 forbids ARM nodes).
+picks the smallest type of that family that meets the cell's CPU and memory
+requirement. Only node families qualify: every member a Kubernetes node type
+(``service: kubernetes``, never a database class) and x86 by both its ``arch``
+and its name (R-K8S-5 forbids ARM nodes; see ``arm_type_pattern``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class NodeSize:
     max_nodes: int
     requirement: Resources
     premium_storage: bool | None
+    # The catalog's pattern of ARM type names, which the module's node-type
+    # variable validation places as it is, so Python and Terraform agree (R-K8S-5).
+    arm_type_pattern: str
 
 
 @dataclass(frozen=True)
@@ -54,15 +59,20 @@ class Sizing:
 
 
 def pick_from_family(catalog: Catalog, family: str, need: Resources) -> tuple[str, MachineType]:
-    """The smallest x86 type of ``family`` meeting ``need`` (fewest vCPU, then least memory)."""
+    """The smallest type of node family ``family`` meeting ``need`` (fewest vCPU, then least memory)."""
     members = {n: m for n, m in catalog.cloud.machine_types.items() if m.family == family}
+    allowed = ", ".join(node_families(catalog))
     if not members:
-        raise OptionError("--node-family", f"unknown family {family!r}; allowed: {', '.join(node_families(catalog))}")
-    if any(m.arch != "x86_64" for m in members.values()):
+        raise OptionError("--node-family", f"unknown family {family!r}; allowed: {allowed}")
+    services = sorted({m.service for m in members.values() if m.service != "kubernetes"})
+    if services:
+        raise OptionError(
+            "--node-family", f"{family} is a database family (service: {services[0]}), not a Kubernetes node family; allowed: {allowed}"
+        )
+    if any(catalog.cloud.is_arm(n) for n in members):
         raise OptionError(
             "--node-family",
-            f"{family} is an ARM family; Kubernetes nodes must be x86_64 (R-K8S-5); "
-            f"allowed: {', '.join(node_families(catalog))}",
+            f"{family} is an ARM family; Kubernetes nodes must be x86_64 (R-K8S-5); allowed: {allowed}",
         )
     fitting = sorted(
         ((m.vcpu, m.memory_gib, n) for n, m in members.items() if m.meets(need)),
@@ -77,14 +87,14 @@ def pick_from_family(catalog: Catalog, family: str, need: Resources) -> tuple[st
 
 
 def node_families(catalog: Catalog) -> list[str]:
-    """Families usable for Kubernetes nodes: every member x86 (R-K8S-5) and not a DB class."""
-    names = catalog.cloud.machine_types
-    db_types = {choice.type for choice in catalog.cloud.mysql.values()}
-    db_families = {names[t].family for t in db_types}
+    """Families usable for Kubernetes nodes: every member a node type (``service: kubernetes``)
+    and x86 by ``arch`` and by name (R-K8S-5)."""
+    cat = catalog.cloud
     families: dict[str, bool] = {}
-    for machine in names.values():
-        families[machine.family] = families.get(machine.family, True) and machine.arch == "x86_64"
-    return sorted(f for f, x86 in families.items() if x86 and f not in db_families)
+    for name, machine in cat.machine_types.items():
+        usable = machine.service == "kubernetes" and not cat.is_arm(name)
+        families[machine.family] = families.get(machine.family, True) and usable
+    return sorted(f for f, usable in families.items() if usable)
 
 
 def size(catalog: Catalog, env: str, products: str, node_family: str | None = None) -> Sizing:
@@ -113,6 +123,7 @@ def size(catalog: Catalog, env: str, products: str, node_family: str | None = No
             max_nodes=policy.max_nodes,
             requirement=need,
             premium_storage=machine.premium_storage,
+            arm_type_pattern=catalog.cloud.arm_type_pattern,
         ),
         db=DbSize(
             machine_class=db_choice.type,

@@ -275,3 +275,87 @@ def test_the_template_cache_is_keyed_by_the_environment(tmp_path: Path, monkeypa
     monkeypatch.setattr(Path, "read_bytes", lambda self: source + b"\n# trim_blocks=False" if self.name == "render.py" else source)
     second = render._bytecode_cache()
     assert second is not None and second.directory != first.directory
+
+
+# ---- R-K8S-5 and machine-type roles: node types vs database classes, ARM by name --------
+
+
+def _overlay_error(tmp_path: Path, cloud: str, text: str) -> str:
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(cloud, (str(overlay),))
+    message = str(info.value)
+    assert str(overlay) in message and "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    "cloud,arm_type,x86_row",
+    [
+        ("aws", "r6g.4xlarge", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: r6g}"),
+        ("aws", "im4gn.4xlarge", "{vcpu: 16, memory_gib: 256, arch: x86_64, family: im4gn}"),
+        ("gcp", "c4a-highmem-16", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: c4a-highmem}"),
+        ("azure", "Standard_E16ps_v5", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: Standard_E*ps_v5}"),
+    ],
+)
+def test_arm_named_node_choice_is_refused_even_when_arch_says_x86(
+    tmp_path: Path, cloud: str, arm_type: str, x86_row: str
+) -> None:
+    """The reviewer's overlay: a Graviton/Axion/Ampere type claiming x86_64, chosen for nodes."""
+    message = _overlay_error(tmp_path, cloud, f"machine_types:\n  {arm_type}: {x86_row}\nnodes:\n  prod: {{both: {arm_type}}}\n")
+    assert ": nodes.prod.both:" in message
+    assert "R-K8S-5" in message and arm_type in message
+
+
+@pytest.mark.parametrize(
+    "cloud,arm_type",
+    [("aws", "r6g.large"), ("aws", "db.r6g.large"), ("gcp", "t2a-standard-4"), ("azure", "Standard_E2ps_v5")],
+)
+def test_x86_arch_on_an_arm_named_type_is_refused(tmp_path: Path, cloud: str, arm_type: str) -> None:
+    """The data can't lie: arch x86_64 on a name arm_type_pattern matches fails, chosen or not."""
+    message = _overlay_error(tmp_path, cloud, f"machine_types:\n  {arm_type}: {{arch: x86_64}}\n")
+    assert f": machine_types.{arm_type}.arch:" in message
+    assert "arm_type_pattern" in message and "R-K8S-5" in message
+
+
+@pytest.mark.parametrize(
+    "cloud,db_class",
+    [("aws", "db.r6i.4xlarge"), ("aws", "db.r6g.4xlarge"), ("gcp", "db-n1-highmem-16"), ("azure", "MO_Standard_E16ds_v4")],
+)
+def test_database_class_as_node_type_is_refused(tmp_path: Path, cloud: str, db_class: str) -> None:
+    message = _overlay_error(tmp_path, cloud, f"nodes:\n  prod: {{both: {db_class}}}\n")
+    assert ": nodes.prod.both:" in message and "not a Kubernetes node type" in message
+
+
+@pytest.mark.parametrize(
+    "cloud,node_type", [("aws", "r6i.2xlarge"), ("gcp", "n2-highmem-8"), ("azure", "Standard_E8_v5")]
+)
+def test_node_type_as_mysql_class_is_refused(tmp_path: Path, cloud: str, node_type: str) -> None:
+    message = _overlay_error(tmp_path, cloud, f"mysql:\n  prod: {{type: {node_type}}}\n")
+    assert ": mysql.prod.type:" in message and "not a MySQL class" in message
+
+
+@pytest.mark.parametrize(
+    "mutate,field,words",
+    [
+        (lambda d: d.pop("arm_type_pattern"), "arm_type_pattern", "required but missing"),
+        (lambda d: d.update(arm_type_pattern="^(a1|"), "arm_type_pattern", "not a valid regular expression"),
+        (lambda d: d["machine_types"]["r6i.large"].update(service="postgres"), "machine_types.r6i.large.service", "mysql"),
+        (lambda d: d["machine_types"]["r6i.8xlarge"].update(service="mysql"), "machine_types.r6i.8xlarge.service", "family r6i"),
+        (lambda d: d["mysql"]["dev"].update(type="r6i.large"), "mysql.dev.type", "not a MySQL class"),
+    ],
+)
+def test_broken_role_or_arm_data_names_file_and_field(tmp_path: Path, mutate, field: str, words: str) -> None:
+    path = _broken(tmp_path, mutate)
+    with pytest.raises(CatalogError) as info:
+        load_file(path)
+    message = str(info.value)
+    assert str(path) in message and f": {field}:" in message and words in message
+
+
+def test_overlay_type_without_service_is_a_node_type(tmp_path: Path) -> None:
+    """An overlay's new type defaults to a Kubernetes node type (so existing overlays keep working)."""
+    overlay = tmp_path / "extra.yaml"
+    overlay.write_text("machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a}\n")
+    assert load_catalog("aws", (str(overlay),)).machine("r7a.4xlarge").service == "kubernetes"

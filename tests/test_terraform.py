@@ -102,6 +102,15 @@ SAMPLES = {
             ("backup_retention_days=3", False),
             ("backup_retention_days=7", True),
             ("name=Bad_Name", False),
+            ("name=abcdefghijklmnopqrst", True),  # 20 characters
+            ("name=abcdefghijklmnopqrstu", False),  # 21
+            ("name=a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t", False),  # 39, single hyphens
+            ("name=sthree-abc", False),  # S3 reserves the prefix
+            ("name=amzn-s3-demo-x", False),
+            ("name=googly", False),  # Cloud Storage refuses goog...
+            ("name=my-google-ml", False),
+            ("domain=" + "a" * 59 + ".x.io", True),  # 64 characters: a certificate's common name
+            ("domain=" + "a" * 60 + ".x.io", False),  # 65
         )
     ],
 )

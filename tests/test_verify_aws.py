@@ -123,7 +123,7 @@ def test_shipped_catalog_verifies_in_us_east_1(moto_url: str, session: Any) -> N
     [
         ("r7i.large", "vcpu", "vcpu: 4", "4", "2"),
         ("m6i.xlarge", "memory_gib", "memory_gib: 32", "32 GiB", "16 GiB (16384 MiB)"),
-        ("r6g.large", "arch", "arch: x86_64", "x86_64", "arm64"),
+        ("r7i.large", "arch", "arch: arm64", "arm64", "x86_64"),
         ("r6i.large", "vcpu", "vcpu: 3", "3", "2"),
     ],
 )

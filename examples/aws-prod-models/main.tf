@@ -35,12 +35,17 @@ provider "aws" {
 
 variable "name" {
   type        = string
-  description = "Name prefix of every resource: 3-20 of a-z, 0-9 and single hyphens, starting with a letter."
+  description = "Name prefix of every resource: 3-20 of a-z, 0-9 and single hyphens, starting with a letter; not starting with goog, sthree- or amzn-s3-demo-, not containing google (bucket naming rules)."
   default     = "wandb"
 
   validation {
-    condition     = can(regex("^[a-z]([a-z0-9]|-[a-z0-9]){2,19}$", var.name))
+    condition     = length(var.name) <= 20 && can(regex("^[a-z]([a-z0-9]|-[a-z0-9]){2,19}$", var.name))
     error_message = "name must be 3-20 characters of a-z, 0-9 and single hyphens, start with a letter and end with a letter or digit."
+  }
+
+  validation {
+    condition     = !startswith(var.name, "goog") && !strcontains(var.name, "google") && !startswith(var.name, "sthree-") && !startswith(var.name, "amzn-s3-demo-")
+    error_message = "name must not start with goog, sthree- or amzn-s3-demo- or contain google: bucket names start with it."
   }
 }
 
@@ -56,8 +61,8 @@ variable "domain" {
   default     = "wandb.example.com"
 
   validation {
-    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]*[a-z0-9]$", var.domain))
-    error_message = "domain must be a lowercase FQDN such as wandb.example.com."
+    condition     = length(var.domain) <= 64 && can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]*[a-z0-9]$", var.domain))
+    error_message = "domain must be a lowercase FQDN of at most 64 characters (a certificate's common name) such as wandb.example.com."
   }
 }
 
@@ -185,8 +190,8 @@ variable "node_instance_type" {
   default     = "r6i.2xlarge"
 
   validation {
-    condition     = !can(regex("^[a-z][0-9]+[a-z]*g[a-z]*\\.", var.node_instance_type))
-    error_message = "node_instance_type must be an x86 type; Graviton (ARM) families such as r6g or m7gd are not supported (R-K8S-5)."
+    condition     = !can(regex("^(db\\.)?(a1|[a-z]+[0-9]+[a-z]*g[a-z]*)\\.", var.node_instance_type))
+    error_message = "node_instance_type must be an x86 type; Graviton (ARM) families such as a1, r6g, m7gd, im4gn or hpc7g are not supported (R-K8S-5)."
   }
 }
 
