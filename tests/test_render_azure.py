@@ -18,6 +18,7 @@ from tests.conftest import (
     PRODUCTS,
     blocks,
     generate,
+    local_value,
     parse,
     parsed,
     resource,
@@ -398,17 +399,19 @@ def test_air_gapped_has_no_egress_and_passes_the_registry_on() -> None:
 
 # R-NET-2: the private endpoints the module creates for its own services (the storage account's
 # blob service and the Key Vault), each with its private DNS zone and the zone's link to the
-# virtual network; the subresource and zone names come from the catalog's settings.
+# virtual network unless existing_private_dns_zone_ids names the zone; the subresource and zone
+# names come from the catalog's settings.
 PRIVATE_ENDPOINTS = {
     "blob": ("${azurerm_storage_account.artifacts.id}", "blob", "privatelink.blob.core.windows.net"),
     "key_vault": ("${azurerm_key_vault.this.id}", "vault", "privatelink.vaultcore.azure.net"),
 }
-PRIVATE_LINK_TYPES = (
-    "azurerm_private_endpoint",
-    "azurerm_private_dns_zone",
-    "azurerm_private_dns_zone_virtual_network_link",
+PRIVATE_LINK_RESOURCES = (
+    "azurerm_private_endpoint.endpoints",
+    "azurerm_private_dns_zone.endpoints",
+    "azurerm_private_dns_zone_virtual_network_link.endpoints",
 )
 AIR_GAPPED_ARGS = ("--air-gapped", "--image-registry", REGISTRY)
+HUB_BLOB_ZONE = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
 
 
 def test_private_endpoint_names_come_from_the_catalog() -> None:
@@ -433,68 +436,106 @@ def test_air_gapped_private_endpoints_for_blob_and_key_vault(
     # local.node_subnet_id pick the existing one when existing_vnet_id is set).
     assert variable_default(d, "existing_vnet_id") == existing_vnet_id
     assert variable_default(d, "existing_node_subnet_id") == existing_node_subnet_id
-    local_values = blocks(d, "locals")
-    assert local_values["vnet_id"] == "${local.byo_network ? var.existing_vnet_id : azurerm_virtual_network.this[0].id}"
-    assert local_values["node_subnet_id"] == "${local.byo_network ? var.existing_node_subnet_id : azurerm_subnet.nodes[0].id}"
-    for name, (target, subresource, zone_name) in PRIVATE_ENDPOINTS.items():
-        zone = resource(d, f"azurerm_private_dns_zone.{name}")
-        assert zone["count"] == "${var.air_gapped ? 1 : 0}", name
-        assert zone["name"] == zone_name
-        assert zone["resource_group_name"] == "${azurerm_resource_group.this.name}"
-        link = resource(d, f"azurerm_private_dns_zone_virtual_network_link.{name}")
-        assert link["count"] == "${var.air_gapped ? 1 : 0}", name
-        assert link["private_dns_zone_name"] == f"${{azurerm_private_dns_zone.{name}[0].name}}"
-        assert link["virtual_network_id"] == "${local.vnet_id}"
-        assert link["registration_enabled"] is False
-        endpoint = resource(d, f"azurerm_private_endpoint.{name}")
-        assert endpoint["count"] == "${var.air_gapped ? 1 : 0}", name
-        assert endpoint["subnet_id"] == "${local.node_subnet_id}"
-        assert endpoint["location"] == "${azurerm_resource_group.this.location}"
-        connection = one(endpoint, "private_service_connection")
-        assert connection["private_connection_resource_id"] == target
-        assert connection["subresource_names"] == [subresource]
-        assert connection["is_manual_connection"] is False
-        group = one(endpoint, "private_dns_zone_group")
-        assert group["private_dns_zone_ids"] == [f"${{azurerm_private_dns_zone.{name}[0].id}}"]
-        for body in (zone, link, endpoint):
-            assert body["tags"] == "${local.tags}"
-    # Exactly these: one endpoint, zone and link per service (the MySQL zone and link are apart).
-    found = {a for a in blocks(d, "resource") if a.split(".")[0] in PRIVATE_LINK_TYPES}
-    expected = {f"{kind}.{name}" for kind in PRIVATE_LINK_TYPES for name in PRIVATE_ENDPOINTS}
-    assert found - {"azurerm_private_dns_zone.mysql", "azurerm_private_dns_zone_virtual_network_link.mysql"} == expected
+    assert local_value(d, "vnet_id") == "${local.byo_network ? var.existing_vnet_id : azurerm_virtual_network.this[0].id}"
+    assert local_value(d, "node_subnet_id") == "${local.byo_network ? var.existing_node_subnet_id : azurerm_subnet.nodes[0].id}"
+    # Which services, and the data each needs: from the catalog and the module's own resources.
+    assert local_value(d, "private_endpoint_settings") == {
+        name: {"subresource": subresource, "dns_zone": zone} for name, (_, subresource, zone) in PRIVATE_ENDPOINTS.items()
+    }
+    assert local_value(d, "private_endpoint_targets") == {name: target for name, (target, _, _) in PRIVATE_ENDPOINTS.items()}
+    assert local_value(d, "private_endpoint_services") == (
+        "${var.air_gapped ? toset(keys(local.private_endpoint_settings)) : toset([])}"
+    )
+    assert local_value(d, "private_dns_zones_created") == (
+        "${setsubtract(local.private_endpoint_services, keys(var.existing_private_dns_zone_ids))}"
+    )
+    zone = resource(d, "azurerm_private_dns_zone.endpoints")
+    assert zone["for_each"] == "${local.private_dns_zones_created}"
+    assert zone["name"] == "${local.private_endpoint_settings[each.key].dns_zone}"
+    assert zone["resource_group_name"] == "${azurerm_resource_group.this.name}"
+    link = resource(d, "azurerm_private_dns_zone_virtual_network_link.endpoints")
+    assert link["for_each"] == "${azurerm_private_dns_zone.endpoints}"
+    assert link["private_dns_zone_name"] == "${each.value.name}"
+    assert link["virtual_network_id"] == "${local.vnet_id}"
+    assert link["registration_enabled"] is False
+    endpoint = resource(d, "azurerm_private_endpoint.endpoints")
+    assert endpoint["for_each"] == "${local.private_endpoint_services}"
+    assert endpoint["subnet_id"] == "${local.node_subnet_id}"
+    assert endpoint["location"] == "${azurerm_resource_group.this.location}"
+    connection = one(endpoint, "private_service_connection")
+    assert connection["private_connection_resource_id"] == "${local.private_endpoint_targets[each.key]}"
+    assert connection["subresource_names"] == ["${local.private_endpoint_settings[each.key].subresource}"]
+    assert connection["is_manual_connection"] is False
+    group = one(endpoint, "private_dns_zone_group")
+    assert group["private_dns_zone_ids"] == [
+        "${try(var.existing_private_dns_zone_ids[each.key], azurerm_private_dns_zone.endpoints[each.key].id)}"
+    ]
+    precondition = endpoint["lifecycle"][0]["precondition"][0]
+    assert "local.private_endpoint_settings[each.key].dns_zone" in precondition["condition"]
+    for body in (zone, link, endpoint):
+        assert body["tags"] == "${local.tags}"
+    # Exactly these (the MySQL zone and link are apart).
+    found = {a for a in blocks(d, "resource") if a.split(".")[0] in {r.split(".")[0] for r in PRIVATE_LINK_RESOURCES}}
+    assert found - {"azurerm_private_dns_zone.mysql", "azurerm_private_dns_zone_virtual_network_link.mysql"} == set(
+        PRIVATE_LINK_RESOURCES
+    )
+    assert variable_default(d, "existing_private_dns_zone_ids") == {}
 
 
 @pytest.mark.parametrize("extra", [(), BYO_ARGS, ("--private-endpoint",)], ids=["default", "existing-network", "private-api"])
 def test_no_private_endpoints_without_air_gapped(extra: tuple[str, ...]) -> None:
     d = doc("prod", "both", *extra)
     assert variable_default(d, "air_gapped") is False
-    # Rendered, but counted by var.air_gapped alone: none is created while it is false.
-    for kind in PRIVATE_LINK_TYPES:
-        for name in PRIVATE_ENDPOINTS:
-            assert resource(d, f"{kind}.{name}")["count"] == "${var.air_gapped ? 1 : 0}", f"{kind}.{name}"
+    # Rendered, but keyed by sets that are empty while air_gapped is false (evaluated by
+    # terraform in test_terraform_evaluates_the_network_switches).
+    assert resource(d, "azurerm_private_endpoint.endpoints")["for_each"] == "${local.private_endpoint_services}"
     # Nothing else refers to them, so nothing else changes with air_gapped.
-    others = {
-        address: body
-        for address, body in blocks(d, "resource").items()
-        if not (address.split(".")[0] in PRIVATE_LINK_TYPES and address.split(".")[1] in PRIVATE_ENDPOINTS)
-    }
-    text = repr(others) + repr(blocks(d, "output")) + repr(blocks(d, "locals")) + repr(blocks(d, "data"))
-    assert not re.search(r"azurerm_private_endpoint\.|azurerm_private_dns_zone(_virtual_network_link)?\.(blob|key_vault)", text)
+    others = {address: body for address, body in blocks(d, "resource").items() if address not in PRIVATE_LINK_RESOURCES}
+    text = repr(others) + repr(blocks(d, "output")) + repr(blocks(d, "data"))
+    assert not re.search(r"azurerm_private_endpoint\.|azurerm_private_dns_zone(_virtual_network_link)?\.endpoints|private_endpoint_", text)
 
 
 @pytest.mark.terraform
 @pytest.mark.parametrize(
-    ("extra", "expected"),
+    ("zones", "ok"),
     [
-        ((), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": False, "bootstrap": 0, "private_links": [0] * 6}),
-        (BYO_ARGS, {"new_network": 0, "nat": 0, "outbound": "userDefinedRouting", "private": False, "bootstrap": 0, "private_links": [0] * 6}),
-        (("--private-endpoint",), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": True, "bootstrap": 0, "private_links": [0] * 6}),
-        (("--air-gapped", "--image-registry", REGISTRY), {"new_network": 1, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [1] * 6}),
-        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [1] * 6}),
+        ({}, True),
+        ({"blob": HUB_BLOB_ZONE}, True),
+        ({"storage": HUB_BLOB_ZONE}, False),  # not a service the module gives an endpoint
+        ({"key_vault": "privatelink.vaultcore.azure.net"}, False),  # a name, not a zone's resource ID
+    ],
+)
+def test_terraform_checks_existing_private_dns_zone_ids(zones: dict[str, str], ok: bool, tmp_path: Path) -> None:
+    """The variable's validations, evaluated by terraform on the generated variables alone."""
+    terraform_or_skip()
+    text = generate(CLOUD, "prod", "both", *AIR_GAPPED_ARGS)
+    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    (tmp_path / "main.tf").write_text(variables, encoding="utf-8")
+    values = {"subscription_id": "00000000-0000-0000-0000-000000000000", "domain": "wandb.example.com"}
+    (tmp_path / "test.auto.tfvars.json").write_text(json.dumps({**values, "existing_private_dns_zone_ids": zones}))
+    assert terraform(["init", "-input=false", "-backend=false"], tmp_path).returncode == 0
+    planned = terraform(["plan", "-input=false", "-no-color", "-lock=false"], tmp_path)
+    if ok:
+        assert planned.returncode == 0, planned.stdout + planned.stderr
+    else:
+        assert planned.returncode != 0 and "existing_private_dns_zone_ids" in planned.stderr, planned.stderr
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("extra", "expected", "tfvars"),
+    [
+        ((), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": False, "bootstrap": 0, "private_links": [0, 0]}, {}),
+        (BYO_ARGS, {"new_network": 0, "nat": 0, "outbound": "userDefinedRouting", "private": False, "bootstrap": 0, "private_links": [0, 0]}, {}),
+        (("--private-endpoint",), {"new_network": 1, "nat": 1, "outbound": "userAssignedNATGateway", "private": True, "bootstrap": 0, "private_links": [0, 0]}, {}),
+        (("--air-gapped", "--image-registry", REGISTRY), {"new_network": 1, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [2, 2]}, {}),
+        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [2, 2]}, {}),
+        # A hub network that already resolves the blob zone: an endpoint for both, a zone for the Key Vault only.
+        ((*BYO_ARGS, *ISOLATION_ARGS), {"new_network": 0, "nat": 0, "outbound": "none", "private": True, "bootstrap": 1, "private_links": [2, 1]}, {"existing_private_dns_zone_ids": {"blob": HUB_BLOB_ZONE}}),
     ],
 )
 def test_terraform_evaluates_the_network_switches(
-    extra: tuple[str, ...], expected: dict[str, Any], tmp_path: Path
+    extra: tuple[str, ...], expected: dict[str, Any], tfvars: dict[str, Any], tmp_path: Path
 ) -> None:
     """The generated count and switch expressions, evaluated by terraform against the generated defaults."""
     terraform_or_skip()
@@ -505,8 +546,10 @@ def test_terraform_evaluates_the_network_switches(
     local_values = {
         name: value[2:-1]
         for name, value in blocks(d, "locals").items()
-        if name in ("byo_network", "nat_gateway", "outbound_type", "private_cluster")
+        if name in ("byo_network", "nat_gateway", "outbound_type", "private_cluster", "private_endpoint_services", "private_dns_zones_created")
     }
+    # A literal (parsed as a dict): written back as JSON, which HCL reads as an object.
+    local_values["private_endpoint_settings"] = json.dumps(local_value(d, "private_endpoint_settings"))
     cluster = resource(d, "azurerm_kubernetes_cluster.this")
     probes = {
         "new_network": resource(d, "azurerm_virtual_network.this")["count"][2:-1],
@@ -514,12 +557,8 @@ def test_terraform_evaluates_the_network_switches(
         "outbound": one(cluster, "network_profile")["outbound_type"][2:-1],
         "private": cluster["private_cluster_enabled"][2:-1],
         "bootstrap": "length(" + dynamic(cluster, "bootstrap_profile")["for_each"][2:-1] + ")",
-        # R-NET-2: the blob and Key Vault endpoints, zones and links.
-        "private_links": "["
-        + ", ".join(
-            resource(d, f"{kind}.{name}")["count"][2:-1] for kind in PRIVATE_LINK_TYPES for name in PRIVATE_ENDPOINTS
-        )
-        + "]",
+        # R-NET-2: how many endpoints, and how many zones (and links) the module creates.
+        "private_links": "[length(local.private_endpoint_services), length(local.private_dns_zones_created)]",
     }
     module = variables + "\nlocals {\n" + "".join(f"  {k} = {v}\n" for k, v in local_values.items()) + "}\n"
     module += 'output "probes" {\n  value = {\n' + "".join(f"    {k} = {v}\n" for k, v in probes.items()) + "  }\n}\n"
@@ -530,6 +569,8 @@ def test_terraform_evaluates_the_network_switches(
     for name in ("existing_database_subnet_id", "existing_ingress_subnet_id"):
         if "default" not in blocks(d, "variable")[name]:
             args += ["-var", f"{name}="]
+    if tfvars:
+        (tmp_path / "test.auto.tfvars.json").write_text(json.dumps(tfvars), encoding="utf-8")
     planned = terraform(args, tmp_path)
     assert planned.returncode == 0, planned.stdout + planned.stderr
     shown = terraform(["show", "-json", "plan.bin"], tmp_path)

@@ -232,6 +232,23 @@ variable "air_gapped" {
   default     = false
 }
 
+variable "existing_private_dns_zone_ids" {
+  type        = map(string)
+  description = "With air_gapped: private DNS zones the network already resolves, by service (blob, key_vault), as resource IDs; typical for a hub network's central privatelink zones. A service listed here registers its private endpoint in that zone; for the others the module creates the zone and links it to the virtual network."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for service in keys(var.existing_private_dns_zone_ids) : contains(["blob", "key_vault"], service)])
+    error_message = "existing_private_dns_zone_ids keys must be among: blob, key_vault."
+  }
+
+  validation {
+    condition     = alltrue([for id in values(var.existing_private_dns_zone_ids) : can(regex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/privateDnsZones/[^/]+$", id))])
+    error_message = "existing_private_dns_zone_ids values must be private DNS zone resource IDs: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/privateDnsZones/ZONE."
+  }
+}
+
 variable "image_registry" {
   type        = string
   description = "Private registry (host[:port][/path], no scheme) that mirrors W&B's container images and charts; passed to the application layer through the image_registry output. Required with air_gapped (R-NET-2)."
@@ -787,103 +804,88 @@ resource "azurerm_subnet_nat_gateway_association" "nodes" {
 # ---- Air-gapped mode (R-NET-2): private endpoints for the module's own services ----
 # Without egress, the nodes reach the artifacts storage account (blob) and the
 # Key Vault through private endpoints in the node subnet. Each endpoint
-# registers its address in a private DNS zone the module creates and links to
-# the virtual network in use (new or existing), so the services' usual names
-# resolve to it there. The public endpoints stay open for Terraform, users and
-# training systems outside the network (R-NET-3). What else the nodes need
-# without egress is the network owner's (see bootstrap_profile in the cluster).
+# registers its address in a private DNS zone linked to the virtual network in
+# use, so the services' usual names resolve to it there: the module creates the
+# zone and the link, unless existing_private_dns_zone_ids names a zone the
+# network already resolves (a hub's central privatelink zones: Azure refuses a
+# second zone of the same name linked to the same network). The public
+# endpoints stay open for Terraform, users and training systems outside the
+# network (R-NET-3). What else the nodes need without egress is the network
+# owner's (see bootstrap_profile in the cluster).
+locals {
+  # Per service: the private-link subresource and the zone of its private names (catalog data).
+  private_endpoint_settings = {
+    blob = {
+      subresource = "blob"
+      dns_zone    = "privatelink.blob.core.windows.net"
+    }
+    key_vault = {
+      subresource = "vault"
+      dns_zone    = "privatelink.vaultcore.azure.net"
+    }
+  }
+  private_endpoint_targets = {
+    blob      = azurerm_storage_account.artifacts.id
+    key_vault = azurerm_key_vault.this.id
+  }
+  # Variables only, so plans know these sets: the services with an endpoint,
+  # and those whose zone (and link) the module creates.
+  private_endpoint_services = var.air_gapped ? toset(keys(local.private_endpoint_settings)) : toset([])
+  private_dns_zones_created = setsubtract(local.private_endpoint_services, keys(var.existing_private_dns_zone_ids))
+}
 
-# R-NET-2: the zone that resolves the storage account's blob endpoint
-# (privatelink.blob.core.windows.net) to its private endpoint.
-resource "azurerm_private_dns_zone" "blob" {
-  count = var.air_gapped ? 1 : 0
+# R-NET-2: the zone that resolves a service's name (privatelink.blob.core.windows.net, privatelink.vaultcore.azure.net)
+# to its private endpoint, unless the network already has it.
+resource "azurerm_private_dns_zone" "endpoints" {
+  for_each = local.private_dns_zones_created
 
-  name                = "privatelink.blob.core.windows.net"
+  name                = local.private_endpoint_settings[each.key].dns_zone
   resource_group_name = azurerm_resource_group.this.name
   tags                = local.tags
 }
 
-# R-NET-2: the blob zone answers inside the module's virtual network (or the
+# R-NET-2: each zone answers inside the module's virtual network (or the
 # existing one, existing_vnet_id).
-resource "azurerm_private_dns_zone_virtual_network_link" "blob" {
-  count = var.air_gapped ? 1 : 0
+resource "azurerm_private_dns_zone_virtual_network_link" "endpoints" {
+  for_each = azurerm_private_dns_zone.endpoints
 
   name                  = "${local.name}-vnet"
   resource_group_name   = azurerm_resource_group.this.name
-  private_dns_zone_name = azurerm_private_dns_zone.blob[0].name
+  private_dns_zone_name = each.value.name
   virtual_network_id    = local.vnet_id
   registration_enabled  = false
   tags                  = local.tags
 }
 
-# R-NET-2: W&B's artifacts (and pre-signed URLs used inside the network) reach
-# the storage account's blob service through the node subnet.
-resource "azurerm_private_endpoint" "blob" {
-  count = var.air_gapped ? 1 : 0
+# R-NET-2: W&B's artifacts (and pre-signed URLs used inside the network) and
+# the MySQL password (Key Vault, read by pods through the Secrets Store CSI
+# driver) are reached through the node subnet.
+resource "azurerm_private_endpoint" "endpoints" {
+  for_each = local.private_endpoint_services
 
-  name                = "${local.name}-blob"
+  name                = "${local.name}-${replace(each.key, "_", "-")}"
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   subnet_id           = local.node_subnet_id
   tags                = local.tags
 
   private_service_connection {
-    name                           = "${local.name}-blob"
-    private_connection_resource_id = azurerm_storage_account.artifacts.id
-    subresource_names              = ["blob"]
+    name                           = "${local.name}-${replace(each.key, "_", "-")}"
+    private_connection_resource_id = local.private_endpoint_targets[each.key]
+    subresource_names              = [local.private_endpoint_settings[each.key].subresource]
     is_manual_connection           = false
   }
 
   private_dns_zone_group {
-    name                 = "blob"
-    private_dns_zone_ids = [azurerm_private_dns_zone.blob[0].id]
-  }
-}
-
-# R-NET-2: the zone that resolves the Key Vault's endpoint
-# (privatelink.vaultcore.azure.net) to its private endpoint.
-resource "azurerm_private_dns_zone" "key_vault" {
-  count = var.air_gapped ? 1 : 0
-
-  name                = "privatelink.vaultcore.azure.net"
-  resource_group_name = azurerm_resource_group.this.name
-  tags                = local.tags
-}
-
-# R-NET-2: the Key Vault zone answers inside the module's virtual network (or
-# the existing one, existing_vnet_id).
-resource "azurerm_private_dns_zone_virtual_network_link" "key_vault" {
-  count = var.air_gapped ? 1 : 0
-
-  name                  = "${local.name}-vnet"
-  resource_group_name   = azurerm_resource_group.this.name
-  private_dns_zone_name = azurerm_private_dns_zone.key_vault[0].name
-  virtual_network_id    = local.vnet_id
-  registration_enabled  = false
-  tags                  = local.tags
-}
-
-# R-NET-2: pods read the MySQL password (Secrets Store CSI driver) from the
-# Key Vault through the node subnet.
-resource "azurerm_private_endpoint" "key_vault" {
-  count = var.air_gapped ? 1 : 0
-
-  name                = "${local.name}-key-vault"
-  location            = azurerm_resource_group.this.location
-  resource_group_name = azurerm_resource_group.this.name
-  subnet_id           = local.node_subnet_id
-  tags                = local.tags
-
-  private_service_connection {
-    name                           = "${local.name}-key-vault"
-    private_connection_resource_id = azurerm_key_vault.this.id
-    subresource_names              = ["vault"]
-    is_manual_connection           = false
+    name                 = replace(each.key, "_", "-")
+    private_dns_zone_ids = [try(var.existing_private_dns_zone_ids[each.key], azurerm_private_dns_zone.endpoints[each.key].id)]
   }
 
-  private_dns_zone_group {
-    name                 = "key-vault"
-    private_dns_zone_ids = [azurerm_private_dns_zone.key_vault[0].id]
+  lifecycle {
+    precondition {
+      condition     = !contains(keys(var.existing_private_dns_zone_ids), each.key) || endswith(lower(try(var.existing_private_dns_zone_ids[each.key], "")), lower("/${local.private_endpoint_settings[each.key].dns_zone}"))
+      error_message = "existing_private_dns_zone_ids.${each.key} must be a ${local.private_endpoint_settings[each.key].dns_zone} zone: the service's private names live there."
+    }
   }
 }
 
