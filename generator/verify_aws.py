@@ -4,7 +4,7 @@ The catalog states each machine type's vCPUs, memory and architecture and picks
 the types the module deploys. This module asks AWS whether that is so:
 
 * EC2 ``DescribeInstanceTypes`` for every Kubernetes-node type (every
-  ``machine_types`` entry not starting with ``db.``): ``VCpuInfo.DefaultVCpus``,
+  ``machine_types`` entry with ``service: kubernetes``): ``VCpuInfo.DefaultVCpus``,
   ``MemoryInfo.SizeInMiB`` / 1024 and ``ProcessorInfo.SupportedArchitectures``
   must equal the catalog's ``vcpu``, ``memory_gib`` and ``arch``.
 * EC2 ``DescribeInstanceTypeOfferings`` for the region: each chosen node type
@@ -12,7 +12,7 @@ the types the module deploys. This module asks AWS whether that is so:
   group spans. The module puts subnets in the first three regular, available
   zones by name and a tier's nodes in the first ``tiers.<tier>.zones`` of those
   (templates/aws/locals.tf.j2, cluster.tf.j2), so those are the zones checked.
-* ``db.*`` classes are RDS classes, not EC2 types: their vCPU and memory are not
+* ``service: mysql`` entries (``db.*``) are RDS classes, not EC2 types: their vCPU and memory are not
   checkable via EC2. RDS ``DescribeOrderableDBInstanceOptions`` (engine
   aurora-mysql, each catalog engine version) confirms each class is orderable in
   the region when RDS answers for aurora-mysql at all; an endpoint with no
@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; boto3 stays off the import 
 
 # DescribeInstanceTypes takes at most 100 instance types per call; filters use the same batch.
 BATCH = 100
-DB_PREFIX = "db."
 RDS_ENGINE = "aurora-mysql"
 # local.azs in templates/aws/locals.tf.j2: the first three zones by name.
 MODULE_ZONES = 3
@@ -341,8 +340,9 @@ def verify(
         raise VerifyError(f"region {region!r} is not an AWS region name; use one like {cat.defaults.region}")
 
     aws = _Aws(region, endpoint_url, session, retries)
-    node_names = [n for n in cat.machine_types if not n.startswith(DB_PREFIX)]
-    db_names = [n for n in cat.machine_types if n.startswith(DB_PREFIX)]
+    # The catalog says which types are EC2 instance types (Kubernetes nodes) and which RDS classes.
+    node_names = [n for n, m in cat.machine_types.items() if m.service == "kubernetes"]
+    db_names = [n for n, m in cat.machine_types.items() if m.service == "mysql"]
     chosen_nodes = _chosen_nodes(cat)
     chosen_db = _chosen_db(cat)
 
