@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, generate, parsed, resource, terraform, terraform_or_skip, variable_default
+from conftest import DOMAIN_ARGS, blocks, generate, local_value, parsed, resource, terraform, terraform_or_skip, variable_default
 from generator.catalog import load_catalog
 from generator.render import environment
 from generator.schema_check import check_text
@@ -587,3 +587,24 @@ def test_consumed_infra_outputs_exist(cloud: str) -> None:
     missing = CONSUMED[cloud] - infra_outputs
     assert not missing, f"the {cloud} infra module lacks outputs the app layer reads: {sorted(missing)}"
     assert set(INFRA_OUTPUTS[cloud]) == CONSUMED[cloud]
+
+
+def test_eks_auth_exec_keeps_access_through_long_applies() -> None:
+    """The providers' EKS token lives 15 minutes; with eks_auth = "exec" (the default) the AWS CLI
+    renews it, so Helm waits that add up to more than that do not lose access mid-apply."""
+    doc = app_doc("aws", "prod", "both")
+    assert variable_default(doc, "eks_auth") == "exec"
+    assert blocks(doc, "variable")["eks_auth"]["validation"][0]["condition"] == '${contains(["exec", "token"], var.eks_auth)}'
+    eks_exec = local_value(doc, "eks_exec")
+    assert eks_exec["command"] == "aws"
+    assert eks_exec["args"] == ["eks", "get-token", "--cluster-name", "${var.cluster_name}", "--region", "${var.region}"]
+    providers = {name: body for entry in doc["provider"] for name, body in entry.items()}
+    kubernetes = providers["kubernetes"]
+    token = '${var.eks_auth == "token" ? data.aws_eks_cluster_auth.this.token : null}'
+    assert kubernetes["token"] == token
+    (exec_block,) = [d["exec"] for d in kubernetes["dynamic"] if "exec" in d]
+    assert exec_block["for_each"] == '${var.eks_auth == "exec" ? [local.eks_exec] : []}'
+    assert exec_block["content"][0]["command"] == "${exec.value.command}"
+    helm = providers["helm"]["kubernetes"]
+    assert helm["token"] == token
+    assert helm["exec"] == '${var.eks_auth == "exec" ? local.eks_exec : null}'

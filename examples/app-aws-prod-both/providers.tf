@@ -11,21 +11,44 @@ data "aws_eks_cluster" "this" {
   name = var.cluster_name
 }
 
-# A token valid for 15 minutes, fetched on every plan and apply.
+# A token valid for 15 minutes, fetched on every plan and apply; used with
+# eks_auth = "token".
 data "aws_eks_cluster_auth" "this" {
   name = var.cluster_name
+}
+
+locals {
+  # eks_auth = "exec": the AWS CLI hands the providers a fresh token whenever
+  # one expires, so an apply whose Helm waits add up to more than 15 minutes
+  # keeps its access (the same CLI the infrastructure's kubeconfig_command uses).
+  eks_exec = {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "aws"
+    args        = ["eks", "get-token", "--cluster-name", var.cluster_name, "--region", var.region]
+  }
 }
 
 provider "kubernetes" {
   host                   = data.aws_eks_cluster.this.endpoint
   cluster_ca_certificate = base64decode(data.aws_eks_cluster.this.certificate_authority[0].data)
-  token                  = data.aws_eks_cluster_auth.this.token
+  token                  = var.eks_auth == "token" ? data.aws_eks_cluster_auth.this.token : null
+
+  dynamic "exec" {
+    for_each = var.eks_auth == "exec" ? [local.eks_exec] : []
+
+    content {
+      api_version = exec.value.api_version
+      command     = exec.value.command
+      args        = exec.value.args
+    }
+  }
 }
 
 provider "helm" {
   kubernetes = {
     host                   = data.aws_eks_cluster.this.endpoint
     cluster_ca_certificate = base64decode(data.aws_eks_cluster.this.certificate_authority[0].data)
-    token                  = data.aws_eks_cluster_auth.this.token
+    token                  = var.eks_auth == "token" ? data.aws_eks_cluster_auth.this.token : null
+    exec                   = var.eks_auth == "exec" ? local.eks_exec : null
   }
 }

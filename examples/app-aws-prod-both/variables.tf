@@ -28,6 +28,18 @@ variable "cluster_name" {
   description = "Infrastructure output cluster_name: the EKS cluster W&B runs on."
 }
 
+variable "eks_auth" {
+  type        = string
+  description = "How the Kubernetes and Helm providers authenticate to EKS: exec (the AWS CLI, aws eks get-token, supplies a fresh token when one expires; the CLI must be on the machine running Terraform, as for the infrastructure's kubeconfig_command) or token (one token fetched when the run starts, valid 15 minutes; no CLI needed, but an apply whose Helm waits take longer loses access)."
+  default     = "exec"
+  nullable    = false
+
+  validation {
+    condition     = contains(["exec", "token"], var.eks_auth)
+    error_message = "eks_auth must be exec or token."
+  }
+}
+
 variable "vpc_id" {
   type        = string
   description = "Infrastructure output vpc_id: the AWS Load Balancer Controller's vpcId (nodes keep instance metadata from pods)."
