@@ -32,6 +32,8 @@ NAME_RULE = (
 # can use one prefix everywhere (the templates' name variable checks the same).
 NAME_RESERVED_PREFIXES = ("goog", "sthree-", "amzn-s3-demo-")
 NAME_RESERVED_WORDS = ("google",)
+# Tag/label key prefixes the clouds reserve (AWS aws:, Azure azure/microsoft/windows, GCP goog).
+TAG_RESERVED_PREFIXES = ("aws:", "azure", "microsoft", "windows", "goog")
 DOMAIN_MAX = 64  # a certificate's common name (ACM, Let's Encrypt) holds at most 64 characters
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 FQDN_RE = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
@@ -283,9 +285,10 @@ def _cross(opts: Options) -> None:
         "gcp": (GCP_LABEL_RE, GCP_VALUE_RE, "lowercase a-z, 0-9, _ and - (GCP label rules), key starting with a letter"),
         "azure": (AZURE_TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:- starting with a letter (Azure forbids / < > % & \\ ?); a value of up to 63 characters"),
     }.get(opts.cloud, (TAG_KEY_RE, TAG_VALUE_RE, "a key of letters, digits and _.:/- starting with a letter; a value of up to 63 such characters"))
-    reserved = ("aws:", "azure", "microsoft", "windows", "goog")
     for key, value in opts.tags.items():
-        if key.lower().startswith(reserved):
-            raise OptionError("--tag", f"{key}={value} is not allowed: keys starting with {', '.join(reserved)} are reserved by the clouds")
+        if key.lower().startswith(TAG_RESERVED_PREFIXES):
+            raise OptionError(
+                "--tag", f"{key}={value} is not allowed: keys starting with {', '.join(TAG_RESERVED_PREFIXES)} are reserved by the clouds"
+            )
         if not key_re.match(key) or not value_re.match(value):
             raise OptionError("--tag", f"{key}={value} is not allowed; use {rule}")

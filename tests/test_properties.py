@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import parse, run_cli, terraform, terraform_or_skip
 from generator.catalog import load_catalog
+from generator.options import NAME_RESERVED_PREFIXES, NAME_RESERVED_WORDS, TAG_RESERVED_PREFIXES
 from generator.sizing import node_families
 
 pytestmark = pytest.mark.terraform
@@ -28,8 +29,12 @@ REGIONS = {
     "azure": ["eastus", "westeurope", "koreacentral"],
 }
 label = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True)
-names = st.from_regex(r"[a-z][a-z0-9]{1,6}(-[a-z0-9]{1,5}){0,2}", fullmatch=True).filter(lambda n: 3 <= len(n) <= 20)
-tag_keys = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
+names = st.from_regex(r"[a-z][a-z0-9]{1,6}(-[a-z0-9]{1,5}){0,2}", fullmatch=True).filter(
+    lambda n: 3 <= len(n) <= 20
+    and not n.startswith(NAME_RESERVED_PREFIXES)
+    and not any(word in n for word in NAME_RESERVED_WORDS)
+)
+tag_keys = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(lambda k: not k.startswith(TAG_RESERVED_PREFIXES))
 tag_values = st.from_regex(r"[a-z0-9_-]{0,12}", fullmatch=True)
 
 
