@@ -14,6 +14,7 @@ the file and the field. A catalog that passed is cached per user (see
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import re
@@ -56,8 +57,9 @@ class Constraint:
         return schema
 
 
-PositiveInt = Annotated[int, Constraint(gt=0)]
-PositiveFloat = Annotated[float, Constraint(gt=0)]
+# Strict integers: a YAML true or "4" is not a count. Floats are finite.
+PositiveInt = Annotated[int, Constraint(strict=True, gt=0)]
+PositiveFloat = Annotated[float, Constraint(gt=0, allow_inf_nan=False)]
 VersionText = Annotated[str, Constraint(pattern=_VERSION)]
 
 
@@ -86,7 +88,7 @@ class MachineType:
     # A `nodes:` choice must be kubernetes, a `mysql:` choice mysql, and
     # --node-family offers kubernetes families only. The shipped catalogs state
     # it on every type; an overlay's new type defaults to a node type.
-    service: Literal["kubernetes", "mysql"] = "kubernetes"
+    service: Literal["kubernetes", "mysql"]
     # Azure only: whether the size can attach Premium SSD disks.
     premium_storage: bool | None = None
 
@@ -96,11 +98,11 @@ class MachineType:
 
 @_data
 class TierPolicy:
-    zones: Annotated[int, Constraint(ge=2, le=3)]  # R-LAYER-1: survive the loss of a node (and a zone)
-    min_nodes: Annotated[int, Constraint(ge=2)]
-    desired_nodes: Annotated[int, Constraint(ge=2)]
-    max_nodes: Annotated[int, Constraint(ge=2)]
-    backup_retention_days: Annotated[int, Constraint(ge=7, le=35)]  # R-DB-2
+    zones: Annotated[int, Constraint(strict=True, ge=2, le=3)]  # R-LAYER-1: survive the loss of a node (and a zone)
+    min_nodes: Annotated[int, Constraint(strict=True, ge=2)]
+    desired_nodes: Annotated[int, Constraint(strict=True, ge=2)]
+    max_nodes: Annotated[int, Constraint(strict=True, ge=2)]
+    backup_retention_days: Annotated[int, Constraint(strict=True, ge=7, le=35)]  # R-DB-2
     standby: bool  # R-DB-5
     deletion_protection: bool
 
@@ -113,8 +115,8 @@ class MinVersions:
 
 @_data
 class DbAlarm:
-    threshold_percent: Annotated[int, Constraint(gt=0, le=100)]
-    period_seconds: Annotated[int, Constraint(ge=60)]
+    threshold_percent: Annotated[int, Constraint(strict=True, gt=0, le=100)]
+    period_seconds: Annotated[int, Constraint(strict=True, ge=60)]
 
 
 @_data
@@ -172,7 +174,7 @@ class CloudCatalog:
     providers: Annotated[dict[str, ProviderPin], Constraint(min_length=1)]
     region_pattern: str
     defaults: Defaults
-    mysql_versions: Annotated[dict[str, str], Constraint(min_length=1)]
+    mysql_versions: Annotated[dict[VersionText, str], Constraint(min_length=1)]
     node_image: str
     # Engine settings by scope (e.g. cluster / instance parameter groups, database flags).
     mysql_parameter_family: str | None = None
@@ -289,6 +291,13 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
         re.compile(cat.arm_type_pattern)
     except re.error as exc:
         raise CatalogError(path, "arm_type_pattern", f"is not a valid regular expression ({exc})") from None
+    if _NOT_RE2.search(cat.arm_type_pattern):
+        # Terraform's regex() is RE2: there such a pattern fails, and the module's can(regex(...))
+        # check would then pass every size.
+        raise CatalogError(
+            path, "arm_type_pattern", "uses lookaround, a backreference or an atomic group, which Terraform's RE2 regex() lacks"
+        )
+    _check_private_endpoints(cat, path)
     for tier in TIERS:
         if tier not in cat.nodes:
             raise CatalogError(path, f"nodes.{tier}", "required but missing")
@@ -367,6 +376,34 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
             raise CatalogError(path, f"mysql_versions.{version}", f"must be {ref.min_versions.mysql} or newer (R-DB-1)")
 
 
+# Python regular-expression constructs RE2 (Terraform's regex()) does not have.
+_NOT_RE2 = re.compile(r"\(\?(?:[=!]|<[=!]|>|\()|\\[1-9]")
+
+# The services the Azure templates give a private endpoint when air-gapped (R-NET-2), with
+# the module resource each one targets there (templates/azure/network.tf.j2).
+PRIVATE_ENDPOINT_SERVICES = ("blob", "key_vault")
+
+
+def _check_private_endpoints(cat: CloudCatalog, path: str) -> None:
+    """settings.private_endpoints: required on Azure; per service a subresource and a DNS zone."""
+    endpoints = cat.settings.get("private_endpoints")
+    if endpoints is None:
+        if cat.cloud == "azure":
+            raise CatalogError(path, "settings.private_endpoints", "required but missing")
+        return
+    if not isinstance(endpoints, dict):
+        raise CatalogError(path, "settings.private_endpoints", "must be a mapping of services to settings")
+    for service, entry in endpoints.items():
+        field = f"settings.private_endpoints.{service}"
+        if service not in PRIVATE_ENDPOINT_SERVICES:
+            raise CatalogError(path, field, f"unknown service; allowed: {', '.join(PRIVATE_ENDPOINT_SERVICES)}")
+        if not isinstance(entry, dict) or set(entry) != {"subresource", "dns_zone"}:
+            raise CatalogError(path, field, "must have exactly subresource and dns_zone")
+        for key, value in entry.items():
+            if not isinstance(value, str) or not value:
+                raise CatalogError(path, f"{field}.{key}", "must be a non-empty string")
+
+
 @cache
 def load_reference() -> Reference:
     path = data_dir("catalogs") / "reference.yaml"
@@ -416,11 +453,18 @@ def _load(cloud: str, overlays: tuple[str, ...]) -> Catalog:
 # the newest CACHE_ENTRIES entries and removes older ones (edits add up).
 
 CACHE_ENTRIES = 64
+_VALIDATORS = ("pydantic", "pydantic_core", "yaml")
 
 
 def _cache_key(texts: list[tuple[str, str]]) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(sys.version.encode())
+    # The validators' installed files (found, not imported): an upgrade is a new key.
+    for package in _VALIDATORS:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin:
+            info = os.stat(spec.origin)
+            digest.update(f"{package}:{spec.origin}:{info.st_mtime_ns}:{info.st_size};".encode())
     for label, text in texts:
         for part in (label, text):
             data = part.encode("utf-8")
@@ -435,7 +479,7 @@ def _cache_get(key: str) -> Catalog | None:
     try:
         with open(folder / f"{key}.pickle", "rb") as handle:
             found = pickle.load(handle)  # written by gen-tf into the user's own cache
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - unpickling damaged bytes can raise almost anything; the cache only costs a validation
         return None
     return found if isinstance(found, Catalog) else None
 

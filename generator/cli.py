@@ -8,6 +8,7 @@ stdout.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Any
@@ -16,7 +17,7 @@ import click
 
 from . import __version__
 from .errors import GenTfError, OptionError
-from .options import RETENTION_RANGE
+from .options import INTEGER_RE, RETENTION_RANGE
 
 EXIT_USAGE = 2
 # Standard output could not be written (a full disk, a closed pipe). Not 2: the command line was
@@ -33,8 +34,14 @@ class OutputError(GenTfError):
         super().__init__(f"cannot write the output: {exc.strerror or exc}")
 
 
+# Errors of writing standard output: a full device, a closed pipe or descriptor, an I/O error.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
+
+
 def _write_stdout(text: str) -> None:
     """Write ``text`` and flush it now, so a write error is reported here and not at interpreter exit."""
+    if sys.stdout is None:  # started with standard output closed (`gen-tf ... >&-`)
+        raise OutputError(OSError(errno.EBADF, "standard output is closed"))
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -78,11 +85,10 @@ class _RetentionDays(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        try:
-            return int(str(value).strip(), 10)
-        except ValueError:
-            low, high = RETENTION_RANGE
-            self.fail(f"{value!r} is not an integer; use {low} to {high} days (R-DB-2)", param, ctx)
+        if INTEGER_RE.fullmatch(str(value).strip()):
+            return int(str(value).strip())
+        low, high = RETENTION_RANGE
+        self.fail(f"{value!r} is not an integer; use {low} to {high} days (R-DB-2)", param, ctx)
 
 
 class _Generate(click.Command):
@@ -394,16 +400,27 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, mapping every expected failure to exit code 2."""
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
-        result = cli.main(args=argv, prog_name="gen-tf", standalone_mode=False)
         try:
-            sys.stdout.flush()  # what click.echo() or a command left buffered: report its failure here
+            result = cli.main(args=argv, prog_name="gen-tf", standalone_mode=False)
+            if sys.stdout is not None:
+                sys.stdout.flush()  # what click.echo() or a command left buffered: report its failure here
         except OSError as exc:
+            # click's own output (--help, --version) and the final flush; other file errors are
+            # domain errors raised where the file is named, so only output failures arrive here.
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
             raise OutputError(exc) from None
     except OutputError as exc:
         _discard_stdout()
         if not exc.broken_pipe:  # the reader went away (`gen-tf ... | head`): nothing to report
             click.echo(f"gen-tf: error: {_one_line(str(exc))}", err=True)
         return EXIT_OUTPUT
+    except click.exceptions.NoArgsIsHelpError as exc:  # a command group without its command
+        group = exc.ctx.command if exc.ctx is not None else None
+        names = ", ".join(group.list_commands(exc.ctx)) if isinstance(group, click.Group) else ""
+        path = exc.ctx.command_path if exc.ctx is not None else "gen-tf"
+        click.echo(f"gen-tf: error: {path}: a command is required; allowed: {names} (see {path} -h)", err=True)
+        return EXIT_USAGE
     except click.exceptions.UsageError as exc:
         click.echo(f"gen-tf: error: {_one_line(exc.format_message())}", err=True)
         return EXIT_USAGE

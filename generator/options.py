@@ -181,6 +181,8 @@ RULES: dict[str, Callable[[Any], Any]] = {
     "backup_retention_days": _retention,
 }
 
+# An integer written as text: ASCII digits only (int() would also take "1_0" and other scripts' digits).
+INTEGER_RE = re.compile(r"[+-]?[0-9]+")
 _TRUE = ("true", "yes", "on", "1", "t", "y")
 _FALSE = ("false", "no", "off", "0", "f", "n")
 
@@ -197,13 +199,17 @@ def _typed(name: str, kind: str, value: Any) -> Any:
     if kind == "int" and not isinstance(value, bool):
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and INTEGER_RE.fullmatch(value.strip()):
             return int(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        if isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE + _FALSE:
-            return str(value).strip().lower() in _TRUE
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
     if kind == "list" and isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(value)
     if kind == "tags" and isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

@@ -62,6 +62,14 @@ class Drift:
         return not (self.changed or self.missing or self.extra)
 
 
+def _read(path: Path) -> str:
+    """A file's text for comparison; bytes that are not UTF-8 show as U+FFFD (and so as a change)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise OutDirError(f"--out-dir: cannot read {path}: {exc.strerror or exc}") from None
+
+
 def check(root: Path, files: dict[str, str]) -> Drift:
     """Compare ``root`` with the files gen-tf would write there."""
     changed, missing, chunks = [], [], []
@@ -72,7 +80,7 @@ def check(root: Path, files: dict[str, str]) -> Drift:
             missing.append(rel)
             have = ""
         else:
-            have = path.read_text(encoding="utf-8")
+            have = _read(path)
             if have == want:
                 continue
             changed.append(rel)
@@ -86,7 +94,7 @@ def check(root: Path, files: dict[str, str]) -> Drift:
         )
     extra = sorted(_generated_files(root, files) - set(files))
     for rel in extra:
-        have = (root / rel).read_text(encoding="utf-8")
+        have = _read(root / rel)
         chunks.extend(difflib.unified_diff(have.splitlines(keepends=True), [], fromfile=f"a/{rel}", tofile="/dev/null"))
     return Drift(changed=changed, missing=missing, extra=extra, diff="".join(chunks))
 

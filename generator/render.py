@@ -98,8 +98,14 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's file cache, except that a failed write (a full disk, a folder removed or
-    made read-only meanwhile) costs the cache entry, not the run."""
+    """Jinja's file cache, except that a damaged entry or a failed write (a full disk, a
+    folder removed or made read-only meanwhile) costs the cache entry, not the run."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - a damaged entry's unpickling can raise almost anything
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -30,25 +30,39 @@ def cache_dir(kind: str, fingerprint: str = "") -> Path | None:
 
     Caches only speed runs up; output never depends on them. ``None`` (no
     cache) when ``GEN_TF_NO_CACHE`` is set, when the folder cannot be created,
-    or when it or ``gen-tf/`` is not the user's own (another owner, or writable
-    by group or others): caches hold compiled code and pickles, so gen-tf only
-    loads what the user wrote (the check ssh makes of ``~/.ssh``).
+    or when it or ``gen-tf/`` belongs to another user: caches hold compiled
+    code and pickles, so gen-tf only loads what the user wrote. Both folders
+    are made 0700; one of the user's own that others could write to (an older
+    gen-tf under umask 002) is made private again and its entries dropped.
     """
     if os.environ.get("GEN_TF_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     suffix = f"-{fingerprint}" if fingerprint else ""
-    folder = Path(base, "gen-tf", f"{kind}-{__version__}{suffix}")
+    root = Path(base, "gen-tf")
+    folder = root / f"{kind}-{__version__}{suffix}"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not all(_private(path) for path in (folder.parent, folder)):
-            return None
+        Path(base).mkdir(parents=True, exist_ok=True)
+        for path in (root, folder):
+            path.mkdir(mode=0o700, exist_ok=True)
+            if not _secure(path, purge=path is folder):
+                return None
     except OSError:
         return None
     return folder
 
 
-def _private(path: Path) -> bool:
+def _secure(path: Path, purge: bool) -> bool:
+    """Whether ``path`` is the user's own; if others could write to it, close it (and, with
+    ``purge``, drop the entries they could have planted)."""
     info = path.stat()
     owner = getattr(os, "getuid", None)
-    return (owner is None or info.st_uid == owner()) and not info.st_mode & 0o022
+    if owner is not None and info.st_uid != owner():
+        return False
+    if info.st_mode & 0o022:
+        path.chmod(0o700)
+        if purge:
+            for entry in path.iterdir():
+                if entry.is_file() or entry.is_symlink():
+                    entry.unlink()
+    return True

@@ -95,7 +95,7 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 def test_overlay_extends_the_builtin_catalog(tmp_path: Path) -> None:
     overlay = tmp_path / "extra.yaml"
     overlay.write_text(
-        "machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a}\n"
+        "machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a, service: kubernetes}\n"
         "nodes:\n  prod: {both: r7a.4xlarge}\n"
     )
     catalog = load_catalog("aws", (str(overlay),))
@@ -224,23 +224,49 @@ def test_a_file_that_is_not_utf8_is_one_line_exit_2(tmp_path: Path, flag: str) -
 # ---- both caches: only the user's own folder, failures cost the cache, not the run --------
 
 
-def test_a_cache_folder_that_is_not_private_is_not_used(tmp_path: Path, monkeypatch) -> None:
+def test_cache_folders_are_private_and_the_users_own(tmp_path: Path, monkeypatch) -> None:
     from generator import resources
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("GEN_TF_NO_CACHE", raising=False)
-    folder = resources.cache_dir("catalog")
+    old_umask = os.umask(0o002)  # Ubuntu's default for users: folders 0775 unless made otherwise
+    try:
+        folder = resources.cache_dir("catalog")
+    finally:
+        os.umask(old_umask)
     assert folder is not None and folder.parent == tmp_path / "gen-tf"
-    assert folder.stat().st_mode & 0o777 == 0o700
-    folder.chmod(0o777)  # writable by anyone: someone else could plant a pickle
-    assert resources.cache_dir("catalog") is None
-    folder.chmod(0o700)
-    (tmp_path / "gen-tf").chmod(0o757)  # the parent too: the folder could be swapped
-    assert resources.cache_dir("catalog") is None
-    (tmp_path / "gen-tf").chmod(0o755)
+    assert folder.stat().st_mode & 0o777 == 0o700 and folder.parent.stat().st_mode & 0o777 == 0o700
+    # Left writable by others (an older gen-tf under umask 002): closed again, entries dropped.
+    planted = folder / "0123.pickle"
+    planted.write_bytes(b"from someone else")
+    folder.chmod(0o777)
+    folder.parent.chmod(0o775)
     assert resources.cache_dir("catalog") == folder
-    monkeypatch.setattr(os, "getuid", lambda: os.stat(folder).st_uid + 1)  # another user's folder (sudo gen-tf once)
+    assert folder.stat().st_mode & 0o777 == 0o700 and folder.parent.stat().st_mode & 0o777 == 0o700
+    assert not planted.exists()
+    # Another user's folder (after one `sudo gen-tf`): not used at all.
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(folder).st_uid + 1)
     assert resources.cache_dir("catalog") is None
+
+
+def test_a_damaged_template_cache_entry_is_recompiled(tmp_path: Path) -> None:
+    expected = _run(tmp_path).stdout
+    entries = sorted((tmp_path / "gen-tf").glob("jinja-*/*.cache"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:22])  # cut inside the checksum pickle
+    done = _run(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+
+
+def test_a_damaged_catalog_cache_entry_of_any_kind_is_ignored(tmp_path: Path) -> None:
+    expected = _run(tmp_path).stdout
+    for entry in _cache_files(tmp_path):
+        entry.write_bytes(b"\x80\x05\x95" + b"\xff" * 8)  # a pickle frame length that overflows
+    done = _run(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
 
 
 def test_a_template_cache_that_cannot_be_written_does_not_fail_the_run(tmp_path: Path, monkeypatch) -> None:
@@ -293,10 +319,10 @@ def _overlay_error(tmp_path: Path, cloud: str, text: str) -> str:
 @pytest.mark.parametrize(
     "cloud,arm_type,x86_row",
     [
-        ("aws", "r6g.4xlarge", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: r6g}"),
-        ("aws", "im4gn.4xlarge", "{vcpu: 16, memory_gib: 256, arch: x86_64, family: im4gn}"),
-        ("gcp", "c4a-highmem-16", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: c4a-highmem}"),
-        ("azure", "Standard_E16ps_v5", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: Standard_E*ps_v5}"),
+        ("aws", "r6g.4xlarge", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: r6g, service: kubernetes}"),
+        ("aws", "im4gn.4xlarge", "{vcpu: 16, memory_gib: 256, arch: x86_64, family: im4gn, service: kubernetes}"),
+        ("gcp", "c4a-highmem-16", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: c4a-highmem, service: kubernetes}"),
+        ("azure", "Standard_E16ps_v5", "{vcpu: 16, memory_gib: 128, arch: x86_64, family: Standard_E*ps_v5, service: kubernetes}"),
     ],
 )
 def test_arm_named_node_choice_is_refused_even_when_arch_says_x86(
@@ -354,8 +380,28 @@ def test_broken_role_or_arm_data_names_file_and_field(tmp_path: Path, mutate, fi
     assert str(path) in message and f": {field}:" in message and words in message
 
 
-def test_overlay_type_without_service_is_a_node_type(tmp_path: Path) -> None:
-    """An overlay's new type defaults to a Kubernetes node type (so existing overlays keep working)."""
+def test_an_overlay_type_must_state_its_service(tmp_path: Path) -> None:
+    """No default: a database class added without service: mysql must not become a node family."""
+    message = _overlay_error(tmp_path, "aws", "machine_types:\n  db.r7i.xlarge: {vcpu: 4, memory_gib: 32, arch: x86_64, family: db.r7i}\n")
+    assert ": machine_types.db.r7i.xlarge.service: required but missing" in message
     overlay = tmp_path / "extra.yaml"
-    overlay.write_text("machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a}\n")
+    overlay.write_text("machine_types:\n  r7a.4xlarge: {vcpu: 16, memory_gib: 128, arch: x86_64, family: r7a, service: kubernetes}\n")
     assert load_catalog("aws", (str(overlay),)).machine("r7a.4xlarge").service == "kubernetes"
+
+
+@pytest.mark.parametrize(
+    "cloud,overlay,field,words",
+    [
+        ("aws", "mysql_versions: {eight: x}\n", "mysql_versions.eight.[key]", "String should match pattern"),
+        ("aws", "machine_types: {r6i.large: {vcpu: true}}\n", "machine_types.r6i.large.vcpu", "valid integer"),
+        ("aws", "machine_types: {r6i.large: {memory_gib: .inf}}\n", "machine_types.r6i.large.memory_gib", "finite number"),
+        ("aws", "arm_type_pattern: '^(?=x)a1'\n", "arm_type_pattern", "RE2"),
+        ("aws", "arm_type_pattern: '^(a)\\\\1'\n", "arm_type_pattern", "RE2"),
+        ("azure", "settings: {private_endpoints: {file: {subresource: file, dns_zone: z}}}\n", "settings.private_endpoints.file", "allowed: blob, key_vault"),
+        ("azure", "settings: {private_endpoints: {blob: x}}\n", "settings.private_endpoints.blob", "subresource and dns_zone"),
+        ("azure", "settings: {private_endpoints: {blob: {subresource: blob, dns_zone: 3}}}\n", "settings.private_endpoints.blob.dns_zone", "non-empty string"),
+    ],
+)
+def test_review_found_catalog_inputs_are_one_line(tmp_path: Path, cloud: str, overlay: str, field: str, words: str) -> None:
+    message = _overlay_error(tmp_path, cloud, overlay)
+    assert f": {field}: " in message and words in message, message

@@ -501,6 +501,7 @@ def test_no_private_endpoints_without_air_gapped(extra: tuple[str, ...]) -> None
     [
         ({}, True),
         ({"blob": HUB_BLOB_ZONE}, True),
+        ({"blob": HUB_BLOB_ZONE.lower()}, True),  # resource IDs are case-insensitive; some tools lower-case them
         ({"storage": HUB_BLOB_ZONE}, False),  # not a service the module gives an endpoint
         ({"key_vault": "privatelink.vaultcore.azure.net"}, False),  # a name, not a zone's resource ID
     ],

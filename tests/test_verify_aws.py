@@ -144,7 +144,7 @@ def test_wrong_value_is_a_mismatch_naming_the_field(
 
 
 def test_unknown_type_is_unknown(moto_url: str, session: Any, tmp_path: Path) -> None:
-    cat = _overlay(tmp_path, "machine_types:\n  r6i.colossal: {vcpu: 999, memory_gib: 1, arch: x86_64, family: r6i}\n")
+    cat = _overlay(tmp_path, "machine_types:\n  r6i.colossal: {vcpu: 999, memory_gib: 1, arch: x86_64, family: r6i, service: kubernetes}\n")
     report = verify(cat, "us-east-1", endpoint_url=moto_url, session=session)
     result = report.result("r6i.colossal")
     assert result.status is Status.UNKNOWN

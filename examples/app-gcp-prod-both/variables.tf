@@ -28,8 +28,8 @@ variable "domain" {
   default     = "wandb.example.com"
 
   validation {
-    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]*[a-z0-9]$", var.domain))
-    error_message = "domain must be a lowercase FQDN such as wandb.example.com."
+    condition     = length(var.domain) <= 64 && can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]*[a-z0-9]$", var.domain))
+    error_message = "domain must be a lowercase FQDN of at most 64 characters (a certificate's common name) such as wandb.example.com."
   }
 }
 

@@ -60,7 +60,7 @@ variable "name" {
   default     = "wandb"
 
   validation {
-    condition     = length(var.name) <= 20 && can(regex("^[a-z]([a-z0-9]|-[a-z0-9]){2,19}$", var.name))
+    condition     = length(var.name) >= 3 && length(var.name) <= 20 && can(regex("^[a-z]([a-z0-9]|-[a-z0-9])*$", var.name))
     error_message = "name must be 3-20 characters of a-z, 0-9 and single hyphens, start with a letter and end with a letter or digit."
   }
 
@@ -244,8 +244,8 @@ variable "existing_private_dns_zone_ids" {
   }
 
   validation {
-    condition     = alltrue([for id in values(var.existing_private_dns_zone_ids) : can(regex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/privateDnsZones/[^/]+$", id))])
-    error_message = "existing_private_dns_zone_ids values must be private DNS zone resource IDs: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/privateDnsZones/ZONE."
+    condition     = alltrue([for id in values(var.existing_private_dns_zone_ids) : can(regex("(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Network/privateDnsZones/[^/]+$", id))])
+    error_message = "existing_private_dns_zone_ids values must be private DNS zone resource IDs (any case): /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/privateDnsZones/ZONE."
   }
 }
 
@@ -1007,11 +1007,12 @@ resource "azurerm_kubernetes_cluster" "this" {
   # Artifact Registry. Without egress, the nodes reach everything else
   # privately. The module creates, when var.air_gapped, private endpoints in
   # the node subnet with private DNS zones linked to the virtual network (new
-  # or existing) for its own services:
-  # - Blob storage (azurerm_private_endpoint.blob,
+  # or existing; or the zones given in existing_private_dns_zone_ids) for its
+  # own services:
+  # - Blob storage (azurerm_private_endpoint.endpoints["blob"],
   #   privatelink.blob.core.windows.net): W&B artifacts, and pre-signed
   #   URLs for clients inside the network;
-  # - Key Vault (azurerm_private_endpoint.key_vault,
+  # - Key Vault (azurerm_private_endpoint.endpoints["key_vault"],
   #   privatelink.vaultcore.azure.net): the MySQL password;
   # - MySQL is private regardless (VNet-injected into the delegated subnet).
   # The network owner provides the rest (private endpoints and DNS zones
@@ -1166,7 +1167,7 @@ resource "azurerm_private_dns_zone_virtual_network_link" "mysql" {
 # the first apply's secret write.
 resource "azurerm_key_vault" "this" {
   # checkov:skip=CKV_AZURE_109: Terraform writes the secret from wherever it runs and pods read it through the vault's public endpoint; every request needs an Entra ID identity with an access policy on this vault, which holds this one secret.
-  # checkov:skip=CKV_AZURE_189: Same as above: closing the public endpoint would need Terraform inside the network too; the nodes get a private endpoint and DNS zone with var.air_gapped (azurerm_private_endpoint.key_vault).
+  # checkov:skip=CKV_AZURE_189: Same as above: closing the public endpoint would need Terraform inside the network too; the nodes get a private endpoint and DNS zone with var.air_gapped (azurerm_private_endpoint.endpoints["key_vault"]).
   # checkov:skip=CKV2_AZURE_32: Same as above: access is by Entra ID identity and access policy, not by network location; the private endpoint exists only with var.air_gapped (R-NET-2), for the nodes.
   # checkov:skip=CKV_AZURE_42: Purge protection is var.deletion_protection: on by default in prod, off in dev so short-lived environments can be destroyed and recreated under the same name; soft delete stays on.
   # checkov:skip=CKV_AZURE_110: Purge protection is var.deletion_protection: on by default in prod, off in dev so short-lived environments can be destroyed and recreated under the same name.
@@ -1349,7 +1350,7 @@ resource "azurerm_management_lock" "metadata" {
 # and browsers, which authenticate with Azure AD tokens or those SAS URLs.
 resource "azurerm_storage_account" "artifacts" {
   # checkov:skip=CKV_AZURE_59: Training systems (R-NET-3) and users' browsers (pre-signed URLs, R-OBJ-1) reach the account from anywhere; every request needs an Entra ID token or a user-delegation SAS, and anonymous blob access is off.
-  # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network; with var.air_gapped (R-NET-2) the nodes get one (azurerm_private_endpoint.blob) next to the public endpoint.
+  # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network; with var.air_gapped (R-NET-2) the nodes get one (azurerm_private_endpoint.endpoints["blob"]) next to the public endpoint.
   # checkov:skip=CKV2_AZURE_1: Blobs are encrypted twice at rest with platform-managed keys (infrastructure encryption); a customer-managed key adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_206: var.storage_replication_type keeps data in the region (ZRS in prod survives a zone loss); geo-replication belongs to a DR design that moves the database too (set GZRS then).
   # checkov:skip=CKV_AZURE_33: W&B uses no queues here, and the provider runs without storage data-plane access (no shared keys), so queue logging cannot be configured; blob reads, writes and deletes are logged (azurerm_monitor_diagnostic_setting.artifacts_blob).

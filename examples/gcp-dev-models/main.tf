@@ -53,7 +53,7 @@ variable "name" {
   default     = "wandb"
 
   validation {
-    condition     = length(var.name) <= 20 && can(regex("^[a-z]([a-z0-9]|-[a-z0-9]){2,19}$", var.name))
+    condition     = length(var.name) >= 3 && length(var.name) <= 20 && can(regex("^[a-z]([a-z0-9]|-[a-z0-9])*$", var.name))
     error_message = "name must be 3-20 characters of a-z, 0-9 and single hyphens, start with a letter and end with a letter or digit."
   }
 
