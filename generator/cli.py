@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .errors import GenTfError, OptionError
-from .options import INTEGER_RE, RETENTION_RANGE
+from .options import CHOICES, INTEGER_RE, RETENTION_RANGE
 
 EXIT_USAGE = 2
 # Standard output could not be written (a full disk, a closed pipe). Not 2: the command line was
@@ -125,15 +125,15 @@ def cli() -> None:
         "Requirement IDs (R-DB-4, ...) refer to the W&B reference architecture."
     ),
 )
-@click.option("--cloud", type=click.Choice(["aws", "gcp", "azure"]), help="Target cloud (required, here or in --config).")
+@click.option("--cloud", type=click.Choice(CHOICES["cloud"]), help="Target cloud (required, here or in --config).")
 @click.option(
     "--env",
-    type=click.Choice(["dev", "test", "prod"]),
+    type=click.Choice(CHOICES["env"]),
     help="Environment tier (required); test is sized like dev (the tables' Test/Dev row).",
 )
 @click.option(
     "--products",
-    type=click.Choice(["models", "weave", "both"]),
+    type=click.Choice(CHOICES["products"]),
     help="Product mix the nodes are sized for (required).",
 )
 @click.option("--name", default="wandb", show_default=True, help="Name prefix of every resource (3-20 of a-z, 0-9, -).")
@@ -165,7 +165,7 @@ def cli() -> None:
 )
 @click.option(
     "--layer",
-    type=click.Choice(["infra", "app"]),
+    type=click.Choice(CHOICES["layer"]),
     default="infra",
     show_default=True,
     help="infra: the cloud resources; app: the W&B operator and instance, applied after infra (R-K8S-1).",
@@ -208,7 +208,7 @@ def cli() -> None:
 @click.option("--image-registry", help="Private registry (host[:port][/path]) that mirrors W&B's images and charts.")
 @click.option(
     "--backend",
-    type=click.Choice(["s3", "gcs", "azurerm"]),
+    type=click.Choice(CHOICES["backend"]),
     help="Declare a remote-state backend (partial; complete it with terraform init -backend-config=...).",
 )
 @click.option(
@@ -353,7 +353,7 @@ def _blame_config(exc: OptionError, from_file: set[str], config_file: str | None
     show_default=True,
     help="Output format.",
 )
-@click.option("--cloud", "clouds", multiple=True, type=click.Choice(["aws", "gcp", "azure"]), help="Only these clouds.")
+@click.option("--cloud", "clouds", multiple=True, type=click.Choice(CHOICES["cloud"]), help="Only these clouds.")
 def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
     """Print the sizing matrix: cloud x env x products -> nodes and database."""
     from .sizes import matrix, render_matrix
