@@ -146,3 +146,14 @@ def terraform(args: list[str], cwd: Path, input_text: str | None = None) -> subp
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture(scope="session")
+def aws_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised directory: every AWS module needs the same provider, so init runs once a session."""
+    terraform_or_skip(need_mirror=True)
+    work = tmp_path_factory.mktemp("aws-validate")
+    (work / "main.tf").write_text(generate("aws", "dev", "models"))
+    proc = terraform(["init", "-backend=false", "-input=false", "-no-color"], work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return work

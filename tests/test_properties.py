@@ -102,27 +102,15 @@ def test_valid_options_gcp_azure(argv: list[str], capsys: pytest.CaptureFixture[
     assert findings == [], "\n".join(map(str, findings))
 
 
-@pytest.fixture(scope="module")
-def aws_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    terraform_or_skip(need_mirror=True)
-    work = tmp_path_factory.mktemp("prop-aws")
-    from conftest import generate as gen
-
-    (work / "main.tf").write_text(gen("aws", "dev", "models"))
-    proc = terraform(["init", "-backend=false", "-input=false", "-no-color"], work)
-    assert proc.returncode == 0, proc.stderr
-    return work
-
-
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=valid_options(("aws",)))
-def test_valid_options_aws_validate(argv: list[str], aws_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_valid_options_aws_validate(argv: list[str], aws_workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = generate(argv, capsys)
     assert generate(argv, capsys) == text
     parse(text)
     fmt_clean(text)
-    (aws_dir / "main.tf").write_text(text)
-    proc = terraform(["validate", "-json", "-no-color"], aws_dir)
+    (aws_workdir / "main.tf").write_text(text)
+    proc = terraform(["validate", "-json", "-no-color"], aws_workdir)
     result = json.loads(proc.stdout)
     assert result["valid"] is True, f"{argv}: {result['diagnostics']}"
 

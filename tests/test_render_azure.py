@@ -410,6 +410,11 @@ PRIVATE_LINK_RESOURCES = (
     "azurerm_private_dns_zone.endpoints",
     "azurerm_private_dns_zone_virtual_network_link.endpoints",
 )
+def _variables_only(text: str) -> str:
+    """The variable blocks of a generated module: terraform plans them with no provider."""
+    return "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+
+
 AIR_GAPPED_ARGS = ("--air-gapped", "--image-registry", REGISTRY)
 HUB_BLOB_ZONE = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
 
@@ -510,7 +515,7 @@ def test_terraform_checks_existing_private_dns_zone_ids(zones: dict[str, str], o
     """The variable's validations, evaluated by terraform on the generated variables alone."""
     terraform_or_skip()
     text = generate(CLOUD, "prod", "both", *AIR_GAPPED_ARGS)
-    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    variables = _variables_only(text)
     (tmp_path / "main.tf").write_text(variables, encoding="utf-8")
     values = {"subscription_id": "00000000-0000-0000-0000-000000000000", "domain": "wandb.example.com"}
     (tmp_path / "test.auto.tfvars.json").write_text(json.dumps({**values, "existing_private_dns_zone_ids": zones}))
@@ -542,7 +547,7 @@ def test_terraform_evaluates_the_network_switches(
     terraform_or_skip()
     d = doc("prod", "both", *extra)
     text = generate(CLOUD, "prod", "both", *extra)
-    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    variables = _variables_only(text)
     # The locals that depend on variables only (the others name resources).
     local_values = {
         name: value[2:-1]
@@ -601,7 +606,7 @@ def test_terraform_refuses_service_cidr_inside_the_vnet(
     terraform_or_skip()
     d = doc("prod", "both", *extra)
     text = generate(CLOUD, "prod", "both", *extra)
-    variables = "\n".join(re.findall(r'^variable "[^"]+" \{\n.*?^\}\n', text, flags=re.M | re.S))
+    variables = _variables_only(text)
     local_values = {
         name: value[2:-1]
         for name, value in blocks(d, "locals").items()

@@ -32,17 +32,6 @@ def test_fmt_clean(tmp_path: Path, cloud: str, env: str, products: str, with_zon
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def aws_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One initialised directory: every AWS module needs the same provider, so init runs once."""
-    terraform_or_skip(need_mirror=True)
-    work = tmp_path_factory.mktemp("aws-validate")
-    (work / "main.tf").write_text(generate("aws", "dev", "models"))
-    proc = terraform(["init", "-backend=false", "-input=false", "-no-color"], work)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return work
-
-
 @pytest.mark.parametrize("env,products", AWS_COMBOS)
 @pytest.mark.parametrize("with_zone", [True, False], ids=["zone", "nozone"])
 def test_aws_validates(aws_workdir: Path, env: str, products: str, with_zone: bool) -> None:
