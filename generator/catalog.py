@@ -278,6 +278,13 @@ def _validate(model: type, data: dict[str, Any], path: str) -> Any:
         raise CatalogError(path, field, message) from None
 
 
+def _smaller(name: str, machine: MachineType, need: Resources) -> str:
+    return (
+        f"{name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) is smaller than the "
+        f"requirement ({need.cpu} cores, {need.memory_gib:g} GB)"
+    )
+
+
 def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
     for group, want in (("node_requirements", TIERS), ("mysql_requirements", TIERS), ("tiers", TIERS)):
         missing = [t for t in want if t not in getattr(ref, group)]
@@ -325,12 +332,7 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
                 )
             need = ref.node_requirements[tier][products]
             if not machine.meets(need):
-                raise CatalogError(
-                    path,
-                    field,
-                    f"{name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) is smaller than the "
-                    f"requirement ({need.cpu} cores, {need.memory_gib:g} GB)",
-                )
+                raise CatalogError(path, field, _smaller(name, machine, need))
         choice = cat.mysql[tier]
         field = f"mysql.{tier}.type"
         machine = cat.machine_types.get(choice.type)
@@ -342,12 +344,7 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
             )
         need = ref.mysql_requirements[tier]
         if not machine.meets(need) and not choice.waiver:
-            raise CatalogError(
-                path,
-                field,
-                f"{choice.type} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB) is smaller than the "
-                f"requirement ({need.cpu} cores, {need.memory_gib:g} GB) and has no waiver",
-            )
+            raise CatalogError(path, field, _smaller(choice.type, machine, need) + " and has no waiver")
     services: dict[str, str] = {}
     for name, machine in cat.machine_types.items():
         if machine.arch == "x86_64" and re.search(cat.arm_type_pattern, name):
