@@ -67,7 +67,7 @@ def all_combinations_in_process(rounds: int) -> tuple[float, int]:
         start = time.perf_counter()
         for cloud, env, products in combos:
             plan = build_plan(parse_options({"cloud": cloud, "env": env, "products": products}), load_catalog(cloud))
-            render_single(cloud, plan.context(), plan.command)
+            render_single(plan)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples), len(combos)
 
@@ -86,7 +86,7 @@ t2 = time.perf_counter()
 catalog = load_catalog("aws")
 plan = build_plan(parse_options({"cloud": "aws", "env": "prod", "products": "both"}), catalog)
 t3 = time.perf_counter()
-render_single("aws", plan.context(), plan.command)
+render_single(plan)
 t4 = time.perf_counter()
 print(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
 """

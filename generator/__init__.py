@@ -1,3 +1,3 @@
 """gen-tf: Terraform for the W&B self-managed reference architecture."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

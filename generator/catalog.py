@@ -204,6 +204,9 @@ class Catalog:
     reference: Reference
     cloud: CloudCatalog
     path: str
+    # The overlay files on top of the built-in catalog: (path as given, "sha256:<hex>" of its text),
+    # recorded in the generated header so the output can be reproduced (and a changed overlay seen).
+    overlays: tuple[tuple[str, str], ...] = ()
 
     def machine(self, name: str) -> MachineType:
         return self.cloud.machine_types[name]
@@ -411,16 +414,17 @@ def load_catalog(cloud: str, overlays: tuple[str, ...] = ()) -> Catalog:
     """Load and cross-check one cloud's catalog, with optional overlay files on top."""
     if cloud not in CLOUDS:
         raise CatalogError(f"{cloud}.yaml", "cloud", f"must be one of {', '.join(CLOUDS)}")
-    return _load(cloud, tuple(overlays))
-
-
-@cache
-def _load(cloud: str, overlays: tuple[str, ...]) -> Catalog:
     folder = data_dir("catalogs")
     sources = [("reference.yaml", folder / "reference.yaml"), (f"{cloud}.yaml", folder / f"{cloud}.yaml")]
     sources += [(overlay, Path(overlay)) for overlay in overlays]
-    texts = [(label, _read_text(path, label)) for label, path in sources]
-    key = _cache_key(texts)
+    # Read every time (a long-lived process sees an edited overlay); validated once per content.
+    texts = tuple((label, _read_text(path, label)) for label, path in sources)
+    return _load(cloud, texts)
+
+
+@cache
+def _load(cloud: str, texts: tuple[tuple[str, str], ...]) -> Catalog:
+    key = _cache_key(list(texts))
     cached = _cache_get(key)
     if cached is not None:
         return cached
@@ -435,7 +439,10 @@ def _load(cloud: str, overlays: tuple[str, ...]) -> Catalog:
         label = overlay
     cat = _validate(CloudCatalog, data, label)
     _check_tables(ref, cat, label)
-    catalog = Catalog(reference=ref, cloud=cat, path=label)
+    overlay_hashes = tuple(
+        (name, "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()) for name, text in texts[2:]
+    )
+    catalog = Catalog(reference=ref, cloud=cat, path=label, overlays=overlay_hashes)
     _cache_put(key, catalog)
     return catalog
 

@@ -175,8 +175,8 @@ def cli() -> None:
     "--catalog",
     "catalogs",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Catalog file overlaid on the built-in one; repeatable.",
+    type=click.Path(dir_okay=False),
+    help="Catalog file overlaid on the built-in one; repeatable. Its path and content hash go into the header.",
 )
 @click.option("--vpc-id", help="Use this existing VPC (AWS VPC ID, GCP network name, Azure VNet ID) instead of creating one.")
 @click.option(
@@ -221,40 +221,78 @@ def cli() -> None:
     "--out-dir",
     type=click.Path(file_okay=False),
     help="Write a module directory (versions.tf, variables.tf, topic files, outputs.tf, README.md, "
-    "terraform.tfvars.example) instead of stdout; atomic.",
+    "terraform.tfvars.example and the manifest .gen-tf-manifest.json) instead of stdout. Only files gen-tf "
+    "wrote there and that are unchanged since are ever replaced or removed.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    help="Write the single-file module to FILE (whole or not at all) instead of stdout.",
 )
 @click.option("--check", is_flag=True, help="With --out-dir: exit 1 and print a diff if the directory is not what gen-tf would write.")
-@click.option("--force", is_flag=True, help="With --out-dir: overwrite files that gen-tf did not generate.")
+@click.option("--dry-run", is_flag=True, help="With --out-dir: name the files that would be added, changed and removed; write nothing.")
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="With --out-dir: the report of --check, --dry-run or a write, as text (stderr, diff on stdout) or JSON (stdout).",
+)
+@click.option("--force", is_flag=True, help="With --out-dir or -o: overwrite files that gen-tf did not write or that were edited since.")
 @click.version_option(__version__, prog_name="gen-tf")
 @click.pass_context
 def generate(
     ctx: click.Context,
-    catalogs: tuple[str, ...],
     config_file: str | None,
     out_dir: str | None,
+    output_file: str | None,
     check: bool,
+    dry_run: bool,
+    report_format: str,
     force: bool,
     **values: Any,
 ) -> None:
-    """Write a Terraform root module for W&B to stdout (or --out-dir)."""
+    """Write a Terraform root module for W&B to stdout (or -o FILE, or --out-dir DIR)."""
     from .catalog import load_catalog
     from .plan import build_plan
 
-    if check and not out_dir:
-        raise OptionError("--check", "needs --out-dir DIR (the module directory to compare)")
-    if force and not out_dir:
-        raise OptionError("--force", "needs --out-dir DIR (the module directory to overwrite files in)")
+    if out_dir is not None and output_file is not None:
+        raise OptionError("-o", "and --out-dir are alternatives: -o writes one file, --out-dir a module directory")
+    for flag, given in (("--check", check), ("--dry-run", dry_run)):
+        if given and out_dir is None:
+            raise OptionError(flag, "needs --out-dir DIR (the module directory to compare)")
+    if check and dry_run:
+        raise OptionError("--dry-run", "and --check are alternatives: --check exits 1 on drift, --dry-run only reports")
+    if force and out_dir is None and output_file is None:
+        raise OptionError("--force", "needs --out-dir DIR or -o FILE (where to overwrite files)")
+    if report_format != "text" and out_dir is None:
+        raise OptionError("--format", "needs --out-dir DIR (it formats the directory report)")
+    if out_dir == "":
+        raise OptionError("--out-dir", "must name a directory, not an empty string")
+    if output_file == "":
+        raise OptionError("-o", "must name a file, not an empty string")
     opts, from_file = _options(ctx, values, config_file)
     try:
-        plan = build_plan(opts, load_catalog(opts.cloud, catalogs))
+        plan = build_plan(opts, load_catalog(opts.cloud, opts.catalogs))
     except OptionError as exc:
         raise _blame_config(exc, from_file, config_file) from None
     if out_dir is None:
         from .render import render_single
 
-        text = render_single(plan.cloud, plan.context(), plan.command, plan.layer)
+        text = render_single(plan)
         # Written in one call only after everything rendered: no partial output.
-        _write_stdout(text)
+        if output_file is not None:
+            from pathlib import Path
+
+            from .outdir import write_file
+
+            changed = write_file(Path(output_file), text, force=force)
+            click.echo(f"gen-tf: {'wrote' if changed else 'unchanged:'} {output_file}", err=True)
+        else:
+            _write_stdout(text)
         if plan.layer == "app":
             click.echo(
                 "gen-tf: note: the app module installs a local chart (charts/wandb-manifests); "
@@ -262,26 +300,42 @@ def generate(
                 err=True,
             )
         return
+    _out_dir(ctx, plan, out_dir, check=check, dry_run=dry_run, report_format=report_format, force=force)
+
+
+def _out_dir(ctx: click.Context, plan: Any, out_dir: str, *, check: bool, dry_run: bool, report_format: str, force: bool) -> None:
+    """--out-dir: write, --check or --dry-run, and report each file added, changed and removed."""
+    import shlex
     from pathlib import Path
 
     from . import outdir
 
-    files = module_files(plan)
     root = Path(out_dir)
-    if check:
-        drift = outdir.check(root, files)
-        if not drift.clean:
-            _write_stdout(drift.diff)
-            click.echo(
-                f"gen-tf: {root} is out of date ({len(drift.changed)} changed, {len(drift.missing)} missing, "
-                f"{len(drift.extra)} extra); regenerate with: {plan.command} --out-dir {root}",
-                err=True,
-            )
-            ctx.exit(1)
-        click.echo(f"gen-tf: {root} is up to date", err=True)
-        return
-    written = outdir.write(root, files, force=force)
-    click.echo(f"gen-tf: wrote {len(written)} files to {root}", err=True)
+    module = outdir.Module(layer=plan.layer, cloud=plan.cloud, command=plan.command, files=module_files(plan))
+    if check or dry_run:
+        changes = outdir.plan(root, module, force=force, want_diff=check and report_format == "text")
+    else:
+        changes = outdir.write(root, module, force=force)
+    if report_format == "json":
+        _write_stdout(changes.as_json(module))
+    elif check and not changes.clean:
+        _write_stdout(changes.diff)
+    if report_format == "text":
+        where = f"{root} ({plan.layer} module for {plan.cloud})"
+        if check:
+            state = "is up to date" if changes.clean else f"is out of date: {changes.summary()}"
+        elif dry_run:
+            state = f"would change: {changes.summary()}" if not changes.clean else "is up to date; nothing to write"
+        else:
+            state = f"written: {changes.summary()}" if not changes.clean else "is up to date; nothing written"
+        lines = [f"gen-tf: {where} {state}", *changes.lines()]
+        if check and not changes.clean:
+            lines.append(f"gen-tf: regenerate with: {plan.command} --out-dir {shlex.quote(str(root))}")
+        if changes.conflicts:
+            lines.append("gen-tf: the files marked ! would need --force: they were edited since gen-tf wrote them, or are not gen-tf's")
+        click.echo("\n".join(lines), err=True)
+    if check and not changes.clean:
+        ctx.exit(1)
 
 
 APP_CHART_FILES = {
@@ -295,13 +349,13 @@ def module_files(plan: Any) -> dict[str, str]:
     from .moduledoc import readme_context, scan, tfvars_example
     from .render import header, render_files, render_template
 
-    files = render_files(plan.cloud, plan.context(), plan.command, plan.layer)
+    files = render_files(plan)
     if plan.layer == "app":
         # The local chart that creates the custom resources (their CRDs arrive in the same apply).
         for name, target in APP_CHART_FILES.items():
-            files[target] = header(plan.command) + render_template(f"app/chart/{name}", plan.context())
+            files[target] = header(plan) + render_template(f"app/chart/{name}", plan.context())
     fields = scan("".join(files[name] for name in ("variables.tf", "outputs.tf") if name in files))
-    files["terraform.tfvars.example"] = tfvars_example(fields, plan.command)
+    files["terraform.tfvars.example"] = tfvars_example(fields, plan.header_lines())
     files["README.md"] = render_template("module_readme.md.j2", {"plan": plan, **readme_context(fields)})
     return files
 

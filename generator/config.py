@@ -24,6 +24,32 @@ class ConfigError(GenTfError):
         super().__init__(f"config {path}: {key}: {message}")
 
 
+# Config keys that name an option's field differently: `catalog` (one file or a list) is --catalog.
+ALIASES = {"catalog": "catalogs"}
+
+
+def _tags(path: str, key: str, value: dict[Any, Any]) -> dict[str, str]:
+    """Tags as strings; an empty value (YAML `owner:`) or a nested value is an error, not the text "None"."""
+    tags: dict[str, str] = {}
+    for name, item in value.items():
+        if item is None or isinstance(item, (dict, list)):
+            shown = "empty" if item is None else f"a {type(item).__name__}"
+            raise ConfigError(path, f"{key}.{name}", f"is {shown}; give each tag a string value (quote numbers and dates)")
+        if isinstance(item, bool):
+            raise ConfigError(path, f"{key}.{name}", f"is {str(item).lower()}, a boolean; quote it if you mean the text")
+        tags[str(name)] = str(item)
+    return tags
+
+
+def _catalogs(path: str, key: str, value: Any) -> list[str]:
+    """Catalog overlays: one path or a list, relative to the config file's folder."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(item, str) and item for item in items):
+        raise ConfigError(path, key, "must be a catalog file path or a list of them")
+    base = Path(path).parent
+    return [item if Path(item).is_absolute() else str(base / item) for item in items]
+
+
 def read_config(path: str, known: list[str]) -> dict[str, Any]:
     """The file's settings as ``{field: value}``; ``known`` lists the accepted field names."""
     file = Path(path)
@@ -56,6 +82,7 @@ def read_config(path: str, known: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = str(raw_key).replace("-", "_")
+        key = ALIASES.get(key, key)
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -63,6 +90,8 @@ def read_config(path: str, known: list[str]) -> dict[str, Any]:
         if key == "tags" and not isinstance(value, dict):
             raise ConfigError(path, str(raw_key), "must be a mapping of tag names to values")
         if key == "tags":
-            value = {str(k): str(v) for k, v in value.items()}
+            value = _tags(path, str(raw_key), value)
+        if key == "catalogs":
+            value = _catalogs(path, str(raw_key), value)
         settings[key] = value
     return settings

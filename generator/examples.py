@@ -14,6 +14,7 @@ from pathlib import Path
 from .catalog import CLOUDS, PRODUCTS, TIERS, load_catalog
 from .cli import module_files
 from .options import parse_options
+from .outdir import Module
 from .plan import build_plan
 from .render import render_single
 
@@ -29,10 +30,11 @@ def examples() -> dict[str, str]:
             for products in PRODUCTS:
                 opts = parse_options({"cloud": cloud, "env": env, "products": products, **EXAMPLE_OPTIONS})
                 plan = build_plan(opts, catalog)
-                found[f"{cloud}-{env}-{products}/main.tf"] = render_single(cloud, plan.context(), plan.command)
+                found[f"{cloud}-{env}-{products}/main.tf"] = render_single(plan)
         # The application layer, as a module directory (it ships a local chart).
-        app = parse_options({"cloud": cloud, "env": "prod", "products": "both", "layer": "app", **EXAMPLE_OPTIONS})
-        for path, text in module_files(build_plan(app, catalog)).items():
+        app = build_plan(parse_options({"cloud": cloud, "env": "prod", "products": "both", "layer": "app", **EXAMPLE_OPTIONS}), catalog)
+        module = Module(layer=app.layer, cloud=app.cloud, command=app.command, files=module_files(app))
+        for path, text in module.all_files().items():
             found[f"app-{cloud}-prod-both/{path}"] = text
     return found
 

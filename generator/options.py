@@ -71,6 +71,7 @@ OPTION_OF = {
     "air_gapped": "--air-gapped",
     "image_registry": "--image-registry",
     "backend": "--backend",
+    "catalogs": "--catalog",
 }
 
 # The remote-state backend each cloud's module may declare (partial configuration).
@@ -123,6 +124,8 @@ class Options:
     air_gapped: bool = False
     image_registry: str | None = None
     backend: str | None = None
+    # Catalog files overlaid on the built-in catalog, in order (paths as given).
+    catalogs: tuple[str, ...] = ()
 
 
 def _name(value: str) -> str:

@@ -285,7 +285,7 @@ def test_a_template_cache_that_cannot_be_written_does_not_fail_the_run(tmp_path:
     from generator.plan import build_plan
 
     plan = build_plan(parse_options({"cloud": "aws", "env": "dev", "products": "both"}), catalog)
-    text = render.render_single("aws", plan.context(), plan.command)
+    text = render.render_single(plan)
     assert 'resource "aws_eks_cluster"' in text
     assert not (tmp_path / "gen-tf").exists()
 
