@@ -13,6 +13,7 @@ the file and the field. A catalog that passed is cached per user (see
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import importlib.util
 import os
@@ -105,6 +106,7 @@ class TierPolicy:
     backup_retention_days: Annotated[int, Constraint(strict=True, ge=7, le=35)]  # R-DB-2
     standby: bool  # R-DB-5
     deletion_protection: bool
+    prevent_destroy: bool
 
 
 @_data
@@ -160,6 +162,55 @@ class Defaults:
 
 
 @_data
+class SupportWindow:
+    """A version's support on one cloud, as the cloud's own page gave it on the catalog's ``as_of``."""
+
+    released: datetime.date
+    # None: not announced yet (the version is in standard support for now).
+    end_of_standard_support: datetime.date | None = None
+    # Paid extended (or long-term) support after standard support; None: none announced.
+    end_of_extended_support: datetime.date | None = None
+    # A page other than the list's own `source`, where the dates come from.
+    source: Annotated[str, Constraint(pattern=r"^https://")] | None = None
+
+    def status(self, on: datetime.date, create_in_extended: bool) -> str:
+        """standard, extended (still creatable), or retired (a new cluster or server cannot use it) on ``on``."""
+        if self.released > on:
+            return "unreleased"
+        if self.end_of_standard_support is None or on < self.end_of_standard_support:
+            return "standard"
+        if create_in_extended and self.end_of_extended_support is not None and on < self.end_of_extended_support:
+            return "extended"
+        return "retired"
+
+
+@_data
+class MysqlVersion(SupportWindow):
+    # The engine version the service takes (AWS: the major only, so automatic minor
+    # upgrades never make a plan try to downgrade), and the parameter group family.
+    engine_version: Annotated[str, Constraint(min_length=1)]
+    parameter_family: str | None = None
+
+
+@_data
+class KubernetesVersions:
+    source: Annotated[str, Constraint(pattern=r"^https://")]
+    # Whether a new cluster may use a version in extended support, as this module builds it.
+    create_in_extended_support: bool
+    # What extended support means and costs on this cloud (named in warnings).
+    extended_support: Annotated[str, Constraint(min_length=1)]
+    versions: Annotated[dict[VersionText, SupportWindow], Constraint(min_length=1)]
+
+
+@_data
+class MysqlVersions:
+    source: Annotated[str, Constraint(pattern=r"^https://")]
+    create_in_extended_support: bool
+    extended_support: Annotated[str, Constraint(min_length=1)]
+    versions: Annotated[dict[VersionText, MysqlVersion], Constraint(min_length=1)]
+
+
+@_data
 class DbChoice:
     type: str
     # Why a chosen class below its sizing row is kept (the reference table's own choice).
@@ -174,10 +225,13 @@ class CloudCatalog:
     providers: Annotated[dict[str, ProviderPin], Constraint(min_length=1)]
     region_pattern: str
     defaults: Defaults
-    mysql_versions: Annotated[dict[VersionText, str], Constraint(min_length=1)]
+    # The date the dated facts below (support windows) were read from the clouds' pages.
+    # Output never depends on the clock: versions are judged as of this date.
+    as_of: datetime.date
+    kubernetes_versions: KubernetesVersions
+    mysql_versions: MysqlVersions
     node_image: str
     # Engine settings by scope (e.g. cluster / instance parameter groups, database flags).
-    mysql_parameter_family: str | None = None
     mysql_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     # Cloud-specific service settings the templates place as they are (editions,
     # SKUs, storage classes, ...): data, so no template hard-codes them.
@@ -360,20 +414,44 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
             raise CatalogError(
                 path, f"machine_types.{name}.service", f"is {machine.service} but family {machine.family} is {first}"
             )
-    if cat.defaults.mysql_version not in cat.mysql_versions:
-        raise CatalogError(path, "defaults.mysql_version", f"must be one of {', '.join(cat.mysql_versions)}")
+    _check_lifecycle(ref, cat, path)
     try:
         re.compile(cat.region_pattern)
     except re.error as exc:
         raise CatalogError(path, "region_pattern", f"is not a valid regular expression ({exc})") from None
     if not re.fullmatch(cat.region_pattern, cat.defaults.region):
         raise CatalogError(path, "defaults.region", "does not match region_pattern")
-    for key, minimum in (("kubernetes_version", ref.min_versions.kubernetes), ("mysql_version", ref.min_versions.mysql)):
-        if version_tuple(getattr(cat.defaults, key)) < version_tuple(minimum):
-            raise CatalogError(path, f"defaults.{key}", f"must be {minimum} or newer")
-    for version in cat.mysql_versions:
-        if version_tuple(version) < version_tuple(ref.min_versions.mysql):
-            raise CatalogError(path, f"mysql_versions.{version}", f"must be {ref.min_versions.mysql} or newer (R-DB-1)")
+
+
+def _check_lifecycle(ref: Reference, cat: CloudCatalog, path: str) -> None:
+    """Dated version data (issue 11): dates in order, versions at or above the requirement's
+    floor, and each default a version in standard support on the catalog's as_of date."""
+    lists: tuple[tuple[str, str, Any, str], ...] = (
+        ("kubernetes_versions", "kubernetes_version", cat.kubernetes_versions, ref.min_versions.kubernetes),
+        ("mysql_versions", "mysql_version", cat.mysql_versions, ref.min_versions.mysql),
+    )
+    for group, default_key, versions, minimum in lists:
+        for version, window in versions.versions.items():
+            field = f"{group}.versions.{version}"
+            if version_tuple(version) < version_tuple(minimum):
+                raise CatalogError(path, field, f"must be {minimum} or newer (R-K8S-4, R-DB-1)")
+            std, ext = window.end_of_standard_support, window.end_of_extended_support
+            if std is not None and std <= window.released:
+                raise CatalogError(path, f"{field}.end_of_standard_support", "must be after released")
+            if ext is not None and (std is None or ext < std):
+                raise CatalogError(path, f"{field}.end_of_extended_support", "needs end_of_standard_support, and must not be before it")
+        default = getattr(cat.defaults, default_key)
+        window = versions.versions.get(default)
+        if window is None:
+            raise CatalogError(path, f"defaults.{default_key}", f"must be one of {group}: {', '.join(versions.versions)}")
+        status = window.status(cat.as_of, versions.create_in_extended_support)
+        if status != "standard":
+            raise CatalogError(
+                path,
+                f"defaults.{default_key}",
+                f"{default} is {status} on {cat.as_of} (end of standard support {window.end_of_standard_support}); "
+                "a default must be in standard support as of as_of",
+            )
 
 
 # Python regular-expression constructs RE2 (Terraform's regex()) does not have.

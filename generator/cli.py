@@ -151,6 +151,12 @@ def cli() -> None:
     help="Hot standby database in another zone (R-DB-5); default on in prod, off in dev/test.",
 )
 @click.option(
+    "--prevent-destroy/--no-prevent-destroy",
+    default=None,
+    help="Write lifecycle prevent_destroy on buckets, databases and keys, so no plan can delete them; "
+    "default on in prod. --no-prevent-destroy for a deliberate teardown.",
+)
+@click.option(
     "--backup-retention-days",
     type=_RetentionDays(),
     help="Days of daily backups to keep, 7-35 (R-DB-2); default 7 in dev/test, 14 in prod.",
@@ -279,6 +285,7 @@ def generate(
         plan = build_plan(opts, load_catalog(opts.cloud, opts.catalogs))
     except OptionError as exc:
         raise _blame_config(exc, from_file, config_file) from None
+    _warn(plan)
     if out_dir is None:
         from .render import render_single
 
@@ -301,6 +308,27 @@ def generate(
             )
         return
     _out_dir(ctx, plan, out_dir, check=check, dry_run=dry_run, report_format=report_format, force=force)
+
+
+# A catalog's support dates older than this (compared with today's date, on stderr only) get a note.
+STALE_CATALOG_DAYS = 183
+
+
+def _warn(plan: Any) -> None:
+    """What the user should know that is not part of the output: a version past standard support,
+    or support dates that are old by now. Only these read today's date; the output never does."""
+    import datetime
+
+    for warning in plan.warnings:
+        click.echo(f"gen-tf: warning: {warning}", err=True)
+    as_of = datetime.date.fromisoformat(plan.catalog_as_of)
+    age = (datetime.date.today() - as_of).days
+    if age > STALE_CATALOG_DAYS:
+        click.echo(
+            f"gen-tf: note: the catalog's version support dates are from {as_of} ({age} days ago); "
+            "a newer gen-tf may know newer versions (gen-tf versions)",
+            err=True,
+        )
 
 
 def _out_dir(ctx: click.Context, plan: Any, out_dir: str, *, check: bool, dry_run: bool, report_format: str, force: bool) -> None:

@@ -13,7 +13,8 @@ It follows hclwrite's rules (the formatter behind ``terraform fmt``):
   header, a closing bracket or an attribute whose value opens a multi-line
   bracket ends the run.
 
-It also trims trailing whitespace and folds runs of blank lines into one. Tests
+It also trims trailing whitespace, folds runs of blank lines into one and drops
+blank lines just inside a block's brackets. Tests
 prove the result with ``terraform fmt -check``; gen-tf itself never needs
 terraform.
 """
@@ -114,10 +115,14 @@ def format_hcl(source: str) -> str:
         if not stripped:
             blank_pending = bool(lines)
             continue
-        if blank_pending:
+        line = _scan(stripped)
+        # A blank line right inside a block's brackets (after its opening line, before its
+        # closing one) is dropped: terraform fmt keeps either, and optional template parts
+        # (a lifecycle block only in prod) leave no gap behind.
+        if blank_pending and stripped[0] not in "}])" and not (lines[-1] is not None and lines[-1].net > 0):
             lines.append(None)
-            blank_pending = False
-        lines.append(_scan(stripped))
+        blank_pending = False
+        lines.append(line)
 
     # Indentation: a stack of bracket counts, one entry per multi-line group.
     out: list[list[str]] = []  # [indent, name, rest] or [indent, text]

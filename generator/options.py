@@ -72,6 +72,7 @@ OPTION_OF = {
     "image_registry": "--image-registry",
     "backend": "--backend",
     "catalogs": "--catalog",
+    "prevent_destroy": "--prevent-destroy",
 }
 
 # The remote-state backend each cloud's module may declare (partial configuration).
@@ -108,6 +109,8 @@ class Options:
     mysql_version: str | None = None
     standby: bool | None = None
     backup_retention_days: int | None = None
+    # lifecycle prevent_destroy on buckets, databases and keys; None: the tier's (on in prod).
+    prevent_destroy: bool | None = None
     tags: dict[str, str] = field(default_factory=dict)
     node_family: str | None = None
     # Which root module: the cloud infrastructure, or the W&B application on it.

@@ -7,13 +7,14 @@ minimum versions) are enforced here, each naming the option it concerns.
 
 from __future__ import annotations
 
+import datetime
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import __version__
-from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, version_tuple
+from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, SupportWindow, version_tuple
 from .errors import OptionError
 from .options import RETENTION_RANGE, Options
 from .sizing import DbSize, NodeSize, size
@@ -49,15 +50,26 @@ class Plan:
     dns_zone: str | None
     k8s_version: str
     k8s_min: str
+    # The Kubernetes minors a new cluster may use (the module's variable validation), the
+    # chosen one's support window, and whether it is past standard support (EKS upgrade policy).
+    k8s_versions: tuple[str, ...]
+    k8s_support: SupportWindow
+    k8s_extended: bool
     mysql_version: str
     mysql_min: str
+    # Accepted MySQL versions -> the service's engine version, and (AWS) parameter group family.
     mysql_versions: dict[str, str]
-    mysql_parameter_family: str | None
+    mysql_parameter_families: dict[str, str]
+    # The date the catalog's dated facts were read (support windows, chart versions).
+    catalog_as_of: str
     mysql_parameters: dict[str, dict[str, str]]
     settings: dict[str, Any]
     standby: bool
     backup_retention_days: int
     deletion_protection: bool
+    # Write lifecycle { prevent_destroy = true } on every stateful resource (buckets,
+    # databases, keys, Key Vault): Terraform then refuses a plan that deletes one.
+    prevent_destroy: bool
     tags: dict[str, str]
     node: NodeSize
     db: DbSize
@@ -77,6 +89,8 @@ class Plan:
     command: str
     # The catalog overlays as (path, "sha256:..."), named in the header (reproducible output).
     overlays: tuple[tuple[str, str], ...] = ()
+    # What the CLI prints on stderr (never part of the output): a version past standard support.
+    warnings: tuple[str, ...] = ()
     # The backup retention the CLI accepts, repeated in the Terraform validation (R-DB-2).
     retention_range: tuple[int, int] = RETENTION_RANGE
 
@@ -97,7 +111,9 @@ class Plan:
 
 
 def canonical_command(opts: Options) -> str:
-    """The command that regenerates this output, options in a fixed order."""
+    """The command that regenerates this output, options in a fixed order. The Kubernetes and
+    MySQL versions are always named (build_plan fills in the catalog's defaults): they are dated
+    catalog facts, so a newer gen-tf with newer defaults still regenerates the same module."""
     args = ["gen-tf", "--cloud", opts.cloud, "--env", opts.env, "--products", opts.products]
     if opts.layer != "infra":
         args += ["--layer", opts.layer]
@@ -116,6 +132,8 @@ def canonical_command(opts: Options) -> str:
         args.append("--standby" if opts.standby else "--no-standby")
     if opts.backup_retention_days is not None:
         args += ["--backup-retention-days", str(opts.backup_retention_days)]
+    if opts.prevent_destroy is not None:
+        args.append("--prevent-destroy" if opts.prevent_destroy else "--no-prevent-destroy")
     for key in sorted(opts.tags):
         args += ["--tag", f"{key}={opts.tags[key]}"]
     if opts.node_family is not None:
@@ -149,22 +167,18 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         raise OptionError(
             "--region", f"{region!r} is not a region name on {opts.cloud}; use one like {cat.defaults.region}"
         )
-    k8s = opts.k8s_version or cat.defaults.kubernetes_version
-    if version_tuple(k8s) < version_tuple(ref.min_versions.kubernetes):
-        raise OptionError(
-            "--k8s-version",
-            f"{k8s} is below the minimum; use {ref.min_versions.kubernetes} or newer, e.g. "
-            f"{cat.defaults.kubernetes_version} (R-K8S-4)",
-        )
-    mysql = opts.mysql_version or cat.defaults.mysql_version
-    allowed_mysql = ", ".join(cat.mysql_versions)
-    if version_tuple(mysql) < version_tuple(ref.min_versions.mysql):
-        raise OptionError(
-            "--mysql-version",
-            f"{mysql} is below the minimum {ref.min_versions.mysql} (R-DB-1); allowed on {opts.cloud}: {allowed_mysql}",
-        )
-    if mysql not in cat.mysql_versions:
-        raise OptionError("--mysql-version", f"{mysql} is not offered on {opts.cloud}; allowed: {allowed_mysql}")
+    warnings: list[str] = []
+    k8s, k8s_window, k8s_status = _pick_version(
+        "--k8s-version", "Kubernetes", opts.k8s_version, cat.defaults.kubernetes_version, cat.kubernetes_versions,
+        ref.min_versions.kubernetes, "R-K8S-4", opts.cloud, cat.services.kubernetes, cat.as_of, warnings,
+    )
+    mysql, _, _ = _pick_version(
+        "--mysql-version", "MySQL", opts.mysql_version, cat.defaults.mysql_version, cat.mysql_versions,
+        ref.min_versions.mysql, "R-DB-1", opts.cloud, cat.services.mysql, cat.as_of, warnings,
+    )
+    opts = replace(opts, k8s_version=k8s, mysql_version=mysql)
+    k8s_accepted = accepted_versions(cat.kubernetes_versions, cat.as_of)
+    mysql_accepted = accepted_versions(cat.mysql_versions, cat.as_of)
 
     sizing = size(catalog, opts.env, opts.products, opts.node_family)
     policy = ref.tiers[sizing.tier]
@@ -182,13 +196,18 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         k8s_min=ref.min_versions.kubernetes,
         mysql_version=mysql,
         mysql_min=ref.min_versions.mysql,
-        mysql_versions=dict(cat.mysql_versions),
-        mysql_parameter_family=cat.mysql_parameter_family,
+        k8s_versions=tuple(k8s_accepted),
+        k8s_support=k8s_window,
+        k8s_extended=k8s_status == "extended",
+        mysql_versions={v: cat.mysql_versions.versions[v].engine_version for v in mysql_accepted},
+        mysql_parameter_families={v: cat.mysql_versions.versions[v].parameter_family or "" for v in mysql_accepted},
+        catalog_as_of=cat.as_of.isoformat(),
         mysql_parameters={k: dict(sorted(v.items())) for k, v in sorted(cat.mysql_parameters.items())},
         settings=dict(cat.settings),
         standby=policy.standby if opts.standby is None else opts.standby,
         backup_retention_days=opts.backup_retention_days or policy.backup_retention_days,
         deletion_protection=policy.deletion_protection,
+        prevent_destroy=policy.prevent_destroy if opts.prevent_destroy is None else opts.prevent_destroy,
         tags=dict(sorted(opts.tags.items())),
         node=sizing.node,
         db=sizing.db,
@@ -215,4 +234,65 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         backend=opts.backend,
         command=canonical_command(opts),
         overlays=catalog.overlays,
+        warnings=tuple(warnings),
     )
+
+
+def accepted_versions(versions: Any, as_of: datetime.date) -> list[str]:
+    """The versions a new cluster or server may use on ``as_of`` (standard or, where the module
+    can create it there, extended support), oldest first."""
+    usable = ("standard", "extended")
+    found = [v for v, w in versions.versions.items() if w.status(as_of, versions.create_in_extended_support) in usable]
+    return sorted(found, key=version_tuple)
+
+
+def _pick_version(
+    option: str,
+    kind: str,
+    asked: str | None,
+    default: str,
+    versions: Any,
+    minimum: str,
+    requirement: str,
+    cloud: str,
+    service: str,
+    as_of: datetime.date,
+    warnings: list[str],
+) -> tuple[str, SupportWindow, str]:
+    """The version to use, judged by the catalog's dates as of ``as_of`` (never today's: output must
+    not depend on the clock). A version the cloud no longer creates, or one the catalog does not know,
+    is refused with the dates; one in extended support is accepted with a warning naming the cost."""
+    version = asked or default
+    accepted = accepted_versions(versions, as_of)
+    allowed = f"allowed on {cloud}: {', '.join(accepted)}"
+    if version_tuple(version) < version_tuple(minimum):
+        raise OptionError(option, f"{version} is below the minimum; use {minimum} or newer ({requirement}); {allowed}")
+    window = versions.versions.get(version)
+    if window is None:
+        newest = max(versions.versions, key=version_tuple)
+        if version_tuple(version) > version_tuple(newest):
+            raise OptionError(
+                option,
+                f"{version} is newer than any {kind} version the catalog knows for {service} (newest {newest}, "
+                f"catalog as of {as_of}); {allowed}, or add it with a --catalog overlay ({versions.source})",
+            )
+        raise OptionError(option, f"{version} is not offered on {service} (catalog as of {as_of}); {allowed}")
+    status = window.status(as_of, versions.create_in_extended_support)
+    if status == "retired":
+        extended = versions.create_in_extended_support and window.end_of_extended_support is not None
+        ended = window.end_of_extended_support if extended else window.end_of_standard_support
+        raise OptionError(
+            option,
+            f"{kind} {version} can no longer be used for a new {service}: its support ended {ended} "
+            f"(catalog as of {as_of}, {window.source or versions.source}); {allowed}",
+        )
+    if status == "unreleased":
+        raise OptionError(option, f"{kind} {version} is released on {service} only on {window.released}; {allowed}")
+    if status == "extended":
+        standard = [v for v in accepted if versions.versions[v].status(as_of, versions.create_in_extended_support) == "standard"]
+        warnings.append(
+            f"{kind} {version} left standard support on {service} on {window.end_of_standard_support}: "
+            f"{' '.join(versions.extended_support.split())}; {standard[-1]} is in standard support"
+        )
+    return version, window, status
+

@@ -61,6 +61,8 @@ UNKNOWN_BLOCK = "unknown_block"
 MISSING_REQUIRED_ARGUMENT = "missing_required_argument"
 MISSING_REQUIRED_BLOCK = "missing_required_block"
 UNKNOWN_PROVIDER = "unknown_provider"
+# terraform.io/builtin/terraform: part of Terraform itself (schemas/terraform.json).
+BUILTIN_PROVIDER = "terraform"
 
 KINDS = (
     UNKNOWN_RESOURCE_TYPE,
@@ -267,7 +269,8 @@ class _Checker:
         if providers is None:
             self.providers = set(available_providers())
         else:
-            self.providers = {p for p in providers}
+            # Terraform's built-in provider (terraform_data) is always there, never declared.
+            self.providers = {p for p in providers} | {BUILTIN_PROVIDER}
         self.filename = filename
         self.findings: list[Finding] = []
 

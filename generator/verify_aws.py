@@ -405,7 +405,7 @@ def _check_db(
     if not answers:
         reason = f"RDS lists no orderable {RDS_ENGINE} classes in {region} (an emulator?): orderability not checked"
         return _not_checked(names, chosen, (not_ec2, reason))
-    versions = list(dict.fromkeys(cat.mysql_versions.values()))
+    versions = list(dict.fromkeys(v.engine_version for v in cat.mysql_versions.versions.values()))
     results = []
     for name in names:
         uses = tuple(chosen.get(name, []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -69,8 +70,17 @@ def _broken(tmp_path: Path, mutate) -> Path:
         (lambda d: d["nodes"]["prod"].update(both="r6i.2xlarge"), "nodes.prod.both", "smaller than the requirement"),
         (lambda d: d["nodes"]["dev"].update(models="x9.huge"), "nodes.dev.models", "not in machine_types"),
         (lambda d: d["mysql"]["prod"].update(type="db.r6g.large"), "mysql.prod.type", "smaller than the requirement"),
-        (lambda d: d["defaults"].update(kubernetes_version="1.28"), "defaults.kubernetes_version", "1.29 or newer"),
-        (lambda d: d["mysql_versions"].update({"5.7": "5.7.mysql_aurora.2"}), "mysql_versions.5.7", "8.0 or newer"),
+        (lambda d: d["defaults"].update(kubernetes_version="1.28"), "defaults.kubernetes_version", "must be one of kubernetes_versions"),
+        (lambda d: d["kubernetes_versions"]["versions"].update({"1.28": {"released": datetime.date(2023, 9, 26)}}), "kubernetes_versions.versions.1.28", "1.29 or newer"),
+        (lambda d: d["mysql_versions"]["versions"].update({"5.7": {"engine_version": "5.7", "released": datetime.date(2018, 1, 1)}}), "mysql_versions.versions.5.7", "8.0 or newer"),
+        # Issue 11: a default must be in standard support on the catalog's as_of date.
+        (lambda d: d["defaults"].update(kubernetes_version="1.33"), "defaults.kubernetes_version", "a default must be in standard support as of as_of"),
+        (lambda d: d.update(as_of=datetime.date(2027, 9, 1)), "defaults.kubernetes_version", "1.36 is extended on 2027-09-01"),
+        (lambda d: d["defaults"].update(mysql_version="8.0") or d.update(as_of=datetime.date(2028, 5, 1)) or d["defaults"].update(kubernetes_version="1.36") or d["kubernetes_versions"]["versions"]["1.36"].update(end_of_standard_support=None, end_of_extended_support=None), "defaults.mysql_version", "8.0 is extended on 2028-05-01"),
+        (lambda d: d["kubernetes_versions"]["versions"]["1.35"].update(end_of_standard_support=datetime.date(2025, 1, 1)), "kubernetes_versions.versions.1.35.end_of_standard_support", "after released"),
+        (lambda d: d["kubernetes_versions"]["versions"]["1.35"].update(end_of_extended_support=datetime.date(2027, 1, 1)), "kubernetes_versions.versions.1.35.end_of_extended_support", "not be before it"),
+        (lambda d: d["kubernetes_versions"].update(source="http://example.com"), "kubernetes_versions.source", "pattern"),
+        (lambda d: d.pop("as_of"), "as_of", "required"),
     ],
 )
 def test_broken_catalog_names_file_and_field(tmp_path: Path, mutate, field: str, words: str) -> None:
@@ -392,7 +402,7 @@ def test_an_overlay_type_must_state_its_service(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "cloud,overlay,field,words",
     [
-        ("aws", "mysql_versions: {eight: x}\n", "mysql_versions.eight.[key]", "String should match pattern"),
+        ("aws", "mysql_versions: {versions: {eight: x}}\n", "mysql_versions.versions.eight.[key]", "String should match pattern"),
         ("aws", "machine_types: {r6i.large: {vcpu: true}}\n", "machine_types.r6i.large.vcpu", "valid integer"),
         ("aws", "machine_types: {r6i.large: {memory_gib: .inf}}\n", "machine_types.r6i.large.memory_gib", "finite number"),
         ("aws", "arm_type_pattern: '^(?=x)a1'\n", "arm_type_pattern", "RE2"),

@@ -73,7 +73,11 @@ def test_eks_cluster(env: str) -> None:
     cluster = resource(d, "aws_eks_cluster.this")
     assert cluster["version"] == "${var.kubernetes_version}"
     validation = blocks(d, "variable")["kubernetes_version"]["validation"][0]
-    assert ">= 29" in validation["condition"]  # R-K8S-4
+    # R-K8S-4 and issue 11: the versions EKS still creates on the catalog's date, none below 1.29.
+    assert validation["condition"] == '${contains(["1.32", "1.33", "1.34", "1.35", "1.36"], var.kubernetes_version)}'
+    assert variable_default(d, "kubernetes_version") == "1.36"
+    assert cluster["upgrade_policy"][0]["support_type"] == "${var.eks_support_type}"
+    assert variable_default(d, "eks_support_type") == "STANDARD"
     assert cluster["encryption_config"][0]["resources"] == ["secrets"]
     assert cluster["encryption_config"][0]["provider"][0]["key_arn"] == "${aws_kms_key.this.arn}"
     assert set(cluster["enabled_cluster_log_types"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -152,9 +156,14 @@ def test_aurora_mysql(env: str, products: str) -> None:
     prod = TIER[env] == "prod"
     cluster = resource(d, "aws_rds_cluster.metadata")
     assert cluster["engine"] == "aurora-mysql"
-    assert local_value(d, "aurora_engine_versions") == {"8.0": "8.0.mysql_aurora.3.08.2"}
+    # Issue 11: the major only, so automatic minor upgrades never make a plan fight.
+    assert local_value(d, "aurora_engine_versions") == {"8.0": "8.0", "8.4": "8.4"}
+    assert local_value(d, "aurora_parameter_families") == {"8.0": "aurora-mysql8.0", "8.4": "aurora-mysql8.4"}
     assert cluster["engine_version"] == "${local.aurora_engine_versions[var.mysql_version]}"
-    assert variable_default(d, "mysql_version") == "8.0"
+    assert variable_default(d, "mysql_version") == "8.4"
+    for group in ("aws_rds_cluster_parameter_group.metadata", "aws_db_parameter_group.metadata"):
+        assert resource(d, group)["family"] == "${local.aurora_parameter_families[var.mysql_version]}"
+        assert resource(d, group)["lifecycle"][0]["create_before_destroy"] is True
     assert cluster["storage_encrypted"] is True and cluster["kms_key_id"] == "${aws_kms_key.this.arn}"
     assert cluster["manage_master_user_password"] is True
     assert "master_password" not in cluster
@@ -164,6 +173,7 @@ def test_aurora_mysql(env: str, products: str) -> None:
     assert resolve(d, cluster["deletion_protection"]) is prod
     primary = resource(d, "aws_rds_cluster_instance.primary")
     assert resolve(d, primary["instance_class"]) == SIZES[(TIER[env], products)][1]
+    assert "engine_version" not in primary  # the cluster's; a copy would fight its upgrades
     assert primary["publicly_accessible"] is False
     standby = resource(d, "aws_rds_cluster_instance.standby")
     assert standby["count"] == "${var.db_standby ? 1 : 0}"

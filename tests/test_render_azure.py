@@ -118,7 +118,19 @@ def test_provider_has_features_and_subscription() -> None:
 @pytest.mark.parametrize(("env", "products"), COMBOS)
 def test_node_pool_is_sized_zonal_and_autoscaled(env: str, products: str) -> None:
     d = doc(env, products)
-    pool = one(resource(d, "azurerm_kubernetes_cluster.this"), "default_node_pool")
+    # Issue 13: W&B has its own pool; the default (system) pool runs AKS's add-ons only, so
+    # resizing W&B's nodes never cycles the pool the add-ons live on.
+    system = one(resource(d, "azurerm_kubernetes_cluster.this"), "default_node_pool")
+    assert system["only_critical_addons_enabled"] is True
+    assert system["vm_size"] == "${var.system_node_vm_size}"
+    assert variable_default(d, "system_node_vm_size") == ("Standard_D4s_v5" if env == "prod" else "Standard_D2s_v5")
+    assert system["zones"] == "${var.node_zones}"
+    pool = resource(d, "azurerm_kubernetes_cluster_node_pool.wandb")
+    assert pool["mode"] == "User" and pool["kubernetes_cluster_id"] == "${azurerm_kubernetes_cluster.this.id}"
+    # A new size or zone list rolls through a temporary pool that takes the pods first.
+    assert pool["temporary_name_for_rotation"] == "wandbtmp"
+    assert one(pool, "upgrade_settings")["drain_timeout_in_minutes"] == 30
+    assert pool["orchestrator_version"] == "${var.kubernetes_version}"
     # R-K8S-5: the reference table's x86 size.
     assert pool["vm_size"] == "${var.node_vm_size}"
     assert variable_default(d, "node_vm_size") == NODE_SIZE[(env, products)]
@@ -149,9 +161,9 @@ def test_kubernetes_version_is_validated_and_patched(env: str) -> None:
     cluster = resource(d, "azurerm_kubernetes_cluster.this")
     assert cluster["kubernetes_version"] == "${var.kubernetes_version}"
     assert cluster["automatic_upgrade_channel"] == "patch"
-    assert variable_default(d, "kubernetes_version") == "1.32"
-    # R-K8S-4: a validation block enforcing 1.29 or newer.
-    assert any(">= 29" in c for c in validations(d, "kubernetes_version"))
+    assert variable_default(d, "kubernetes_version") == "1.36"
+    # R-K8S-4 and issue 11: the minors AKS creates without long-term support on the catalog's date.
+    assert validations(d, "kubernetes_version") == ['${contains(["1.35", "1.36"], var.kubernetes_version)}']
 
 
 def test_workload_identity_oidc_and_entra_id() -> None:
@@ -710,10 +722,11 @@ def test_gateway_has_a_web_application_firewall() -> None:
 def test_mysql_flexible_server_version_size_storage_and_network(env: str) -> None:
     d = doc(env)
     server = resource(d, "azurerm_mysql_flexible_server.metadata")
-    # R-DB-1: 8.0 -> 8.0.21.
+    # R-DB-1: 8.0 -> 8.0.21; 8.4 the default (8.0 leaves standard support on 2026-12-31).
     assert server["version"] == "${local.mysql_server_versions[var.mysql_version]}"
     assert blocks(d, "locals")["mysql_server_versions"]["8.0"] == "8.0.21"
-    assert variable_default(d, "mysql_version") == "8.0"
+    assert blocks(d, "locals")["mysql_server_versions"]["8.4"] == "8.4"
+    assert variable_default(d, "mysql_version") == "8.4"
     assert server["sku_name"] == "${var.db_sku_name}"
     assert variable_default(d, "db_sku_name") == DB_SKU[env]
     storage = one(server, "storage")
@@ -910,7 +923,9 @@ def test_every_taggable_resource_is_tagged(env: str, products: str) -> None:
     untagged = [
         address
         for address, body in blocks(d, "resource").items()
-        if "tags" in schema[address.split(".")[0]]["args"] and body.get("tags") != "${local.tags}"
+        if address.split(".")[0] in schema
+        and "tags" in schema[address.split(".")[0]]["args"]
+        and body.get("tags") != "${local.tags}"
     ]
     assert untagged == []
     assert "${merge(var.tags, {" in blocks(d, "locals")["tags"]
@@ -1021,7 +1036,12 @@ def test_terraform_derives_valid_global_names(variables_module: Path) -> None:
     [
         ({}, True),
         ({"kubernetes_version": "1.28"}, False),
-        ({"kubernetes_version": "1.30"}, True),
+        ({"kubernetes_version": "1.30"}, False),
+        ({"kubernetes_version": "1.35"}, True),
+        ({"system_node_vm_size": "Standard_D4ps_v5"}, False),
+        ({"ingress_gateway_zones": '["1"]'}, False),
+        ({"app_deployer_object_ids": '["not-a-guid"]'}, False),
+        ({"app_deployer_object_ids": '["11111111-2222-3333-4444-555555555555"]'}, True),
         ({"node_vm_size": "Standard_E4ps_v5"}, False),
         ({"node_vm_size": "Standard_D4pds_v6"}, False),
         ({"node_vm_size": "Standard_E4ads_v5"}, True),

@@ -180,9 +180,10 @@ def test_cluster_addons_pd_csi_and_http_load_balancing(env: str, products: str) 
 @combos
 def test_kubernetes_version_is_validated_against_the_minimum(env: str, products: str) -> None:
     d = doc(env, products)
-    assert variable_default(d, "kubernetes_version") == "1.32"
+    assert variable_default(d, "kubernetes_version") == "1.36"
     (condition,) = validation_conditions(d, "kubernetes_version")
-    assert ">= 29" in condition and "var.kubernetes_version" in condition
+    # R-K8S-4 and issue 11: the minors the Regular channel offers a new cluster on the catalog's date.
+    assert condition == '${contains(["1.34", "1.35", "1.36"], var.kubernetes_version)}'
 
 
 @combos
@@ -213,7 +214,8 @@ def test_cloud_sql_mysql_sized_enterprise_on_ssd(env: str, products: str) -> Non
     tier = "prod" if env == "prod" else "dev"
     (local_values,) = d["locals"]
     assert local_values["mysql_database_versions"]["8.0"] == "MYSQL_8_0"
-    assert variable_default(d, "mysql_version") == "8.0"
+    assert local_values["mysql_database_versions"]["8.4"] == "MYSQL_8_4"
+    assert variable_default(d, "mysql_version") == "8.4"  # 8.0 is in paid extended support since 2026-07-01
     (condition,) = validation_conditions(d, "mysql_version")
     assert condition == '${contains(["8.0", "8.4"], var.mysql_version)}'
     instance = resource(d, "google_sql_database_instance.metadata")
@@ -240,11 +242,17 @@ def test_private_services_and_database_wait_for_the_apis(extra: tuple[str, ...])
         "${google_project_service.this}",
         "${google_service_networking_connection.private_services}",
     ]
-    for address in ("google_compute_global_address.private_services", "google_service_networking_connection.private_services"):
-        assert resource(d, address)["depends_on"] == ["${google_project_service.this}"], address
+    assert resource(d, "google_service_networking_connection.private_services")["depends_on"] == ["${google_project_service.this}"]
+    # Issue 13: the auto-allocated /20 comes after the subnet and its secondary ranges, which Google
+    # then avoids (it picks among ranges that exist); created in parallel it could land on them.
+    assert resource(d, "google_compute_global_address.private_services")["depends_on"] == [
+        "${google_project_service.this}",
+        "${google_compute_subnetwork.this}",
+        "${data.google_compute_subnetwork.existing}",
+    ]
     # A Shared VPC host's network cannot get a peering range from this project.
-    (check,) = one_block(resource(d, "google_compute_global_address.private_services"), "lifecycle")["precondition"]
-    assert check["condition"] == '${!local.byo_network || split("/", local.network_id)[1] == var.project_id}'
+    checks = one_block(resource(d, "google_compute_global_address.private_services"), "lifecycle")["precondition"]
+    assert checks[-1]["condition"] == '${!local.byo_network || split("/", local.network_id)[1] == var.project_id}'
 
 
 @combos

@@ -83,11 +83,14 @@ SAMPLES = {
         for c in ("aws", "gcp", "azure")
         for a, ok in (
             ("kubernetes_version=1.28", False),
-            ("kubernetes_version=1.29", True),
-            ("kubernetes_version=1.33", True),
+            # Issue 11: only the minors the cloud still creates on the catalog's date (all offer 1.35).
+            ("kubernetes_version=1.29", False),
+            ("kubernetes_version=1.35", True),
+            ("kubernetes_version=1.37", False),
             ("kubernetes_version=latest", False),
             ("mysql_version=5.7", False),
             ("mysql_version=8.0", True),
+            ("mysql_version=8.4", True),
             ("backup_retention_days=3", False),
             ("backup_retention_days=7", True),
             ("name=Bad_Name", False),

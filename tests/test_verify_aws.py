@@ -329,20 +329,21 @@ def test_rds_orderable_classes_when_rds_answers() -> None:
         {"OrderableDBInstanceOptions": [{"Engine": "aurora-mysql", "DBInstanceClass": "db.r6g.large"}]},
         {"Engine": "aurora-mysql", "MaxRecords": 20},
     )
-    (engine_version,) = CATALOG.cloud.mysql_versions.values()
+    engine_versions = [v.engine_version for v in CATALOG.cloud.mysql_versions.versions.values()]
     prod_class = CATALOG.cloud.mysql["prod"].type
     spare_class = "db.r6i.4xlarge"
     for name in DB_CLASSES:
         options = [] if name in (prod_class, spare_class) else [{"Engine": "aurora-mysql", "DBInstanceClass": name}]
-        rds.add_response(
-            "describe_orderable_db_instance_options",
-            {"OrderableDBInstanceOptions": options},
-            {"Engine": "aurora-mysql", "EngineVersion": engine_version, "DBInstanceClass": name},
-        )
+        for engine_version in engine_versions:
+            rds.add_response(
+                "describe_orderable_db_instance_options",
+                {"OrderableDBInstanceOptions": options},
+                {"Engine": "aurora-mysql", "EngineVersion": engine_version, "DBInstanceClass": name},
+            )
     report = verify(CATALOG, "us-east-1", session=stubs)
     rds.assert_no_pending_responses()
     assert report.result("db.r6g.large").status is Status.OK
-    assert f"orderable for aurora-mysql {engine_version}" in report.result("db.r6g.large").describe()
+    assert f"orderable for aurora-mysql {', '.join(engine_versions)}" in report.result("db.r6g.large").describe()
     assert report.result(prod_class).status is Status.NOT_OFFERED
     assert report.result(spare_class).status is Status.OK
     assert "not a chosen class" in report.result(spare_class).describe()

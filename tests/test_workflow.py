@@ -44,7 +44,7 @@ def test_module_readme_documents_sizes_inputs_outputs_and_diagram(tmp_path: Path
     readme = (tmp_path / "README.md").read_text()
     assert "| Kubernetes nodes (Amazon EKS) | r6i.4xlarge: 16 vCPU, 128 GiB, 100 GB disk | 12 cores, 96 GB, 100 GB per node" in readme
     assert "```mermaid" in readme and "hot standby" in readme
-    assert "| `kubernetes_version` | `string` | `\"1.32\"` |" in readme
+    assert "| `kubernetes_version` | `string` | `\"1.36\"` |" in readme
     assert "| `domain` | `string` | required |" in readme
     assert "| `db_secret_arn` |" in readme
     example = (tmp_path / "terraform.tfvars.example").read_text()
@@ -140,14 +140,14 @@ def test_a_failed_write_leaves_the_directory_as_it_was(tmp_path: Path, monkeypat
 def test_config_yaml_and_flags_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "gen-tf.yaml"
     config.write_text(
-        "cloud: aws\nenv: prod\nproducts: models\nk8s-version: '1.31'\nbackup_retention_days: 21\n"
+        "cloud: aws\nenv: prod\nproducts: models\nk8s-version: '1.35'\nbackup_retention_days: 21\n"
         "tags:\n  team: ml\n  cost: '42'\n"
     )
     code, out, err = run_cli(["--config", str(config), "--products", "weave", "--tag", "team=platform"], capsys)
     assert code == 0, err
     doc = parse(out)
     variables = blocks(doc, "variable")
-    assert variables["kubernetes_version"]["default"] == "1.31"
+    assert variables["kubernetes_version"]["default"] == "1.35"
     assert variables["backup_retention_days"]["default"] == 21
     assert variables["node_instance_type"]["default"] == "r6i.4xlarge"  # --products weave won
     assert variables["tags"]["default"] == {"cost": "42", "team": "platform"}
