@@ -132,6 +132,63 @@ class OperatorChart:
     repository: Annotated[str, Constraint(pattern=r"^(https|oci)://")]
     name: str
     version: str
+    # The clouds whose application layer installs it (empty: every cloud's).
+    clouds: list[Cloud] = field(default_factory=list)
+    # The images it deploys at this version (what an air-gapped mirror carries).
+    images: list[str] = field(default_factory=list)
+
+
+_K8S_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+@_data
+class WandbComponent:
+    # Runs only with a Weave product (weave, both).
+    weave: bool = False
+
+
+@_data
+class WandbRoute:
+    path: Annotated[str, Constraint(pattern=r"^/")]
+    port: Annotated[int, Constraint(strict=True, gt=0, lt=65536)]
+    health_check: Annotated[str, Constraint(pattern=r"^/")]
+    # The AWS infrastructure output naming the route's target group (an app input).
+    aws_output: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_]*$")]
+    weave: bool = False
+
+
+@_data
+class ImageRef:
+    repository: Annotated[str, Constraint(min_length=1)]
+    tag: Annotated[str, Constraint(min_length=1)]
+
+
+@_data
+class ChartImage:
+    image: Annotated[str, Constraint(pattern=r"^[a-z0-9.-]+/[^ ]+:[^ ]+$")]
+    weave: bool = False
+
+
+@_data
+class WandbContract:
+    """What the infrastructure and application layers must agree on (names), and W&B's images."""
+
+    as_of: datetime.date
+    release: Annotated[str, Constraint(pattern=_K8S_NAME)]
+    namespace: Annotated[str, Constraint(pattern=_K8S_NAME)]
+    credentials_secret: Annotated[str, Constraint(pattern=_K8S_NAME)]
+    components: Annotated[dict[str, WandbComponent], Constraint(min_length=1)]
+    jwt_components: list[str]
+    routes: Annotated[dict[str, WandbRoute], Constraint(min_length=1)]
+    operator_image: ImageRef
+    images: dict[str, list[str]]
+    chart_images: list[ChartImage]
+
+
+@_data
+class AppInput:
+    # Read only with a Weave product.
+    weave: bool = False
 
 
 @_data
@@ -145,6 +202,7 @@ class Reference:
     operator_chart: OperatorChart
     app_charts: dict[str, OperatorChart]
     app_sizes: dict[Tier, dict[Products, Literal["small", "medium", "large", "xlarge"]]]
+    wandb: WandbContract
 
 
 @_data
@@ -244,6 +302,9 @@ class CloudCatalog:
     arm_type_pattern: Annotated[str, Constraint(min_length=1)]
     nodes: dict[Tier, dict[Products, str]]
     mysql: dict[Tier, DbChoice]
+    # The infrastructure outputs the application layer reads, by name (issue 14): the
+    # app module's variables of these names, and `gen-tf app-vars`, take them.
+    app_inputs: Annotated[dict[str, AppInput], Constraint(min_length=1)]
 
     def is_arm(self, name: str) -> bool:
         """R-K8S-5: ``name`` is ARM by its entry's ``arch`` or by its name (``arm_type_pattern``)."""
@@ -482,10 +543,32 @@ def _check_private_endpoints(cat: CloudCatalog, path: str) -> None:
                 raise CatalogError(path, f"{field}.{key}", "must be a non-empty string")
 
 
-@cache
+def _check_contract(ref: Reference) -> None:
+    """The contract's lists name components it declares (reference.yaml, wandb)."""
+    wandb = ref.wandb
+    known = set(wandb.components)
+    named = [("jwt_components", c) for c in wandb.jwt_components]
+    named += [("routes", c) for c in wandb.routes]
+    named += [(f"images.{repo}", c) for repo, components in wandb.images.items() for c in components]
+    for field, component in named:
+        if component not in known:
+            raise CatalogError("reference.yaml", f"wandb.{field}", f"{component} is not one of wandb.components")
+    imaged = [c for components in wandb.images.values() for c in components]
+    for component in wandb.components:
+        if imaged.count(component) != 1:
+            raise CatalogError("reference.yaml", f"wandb.components.{component}", "must run exactly one of wandb.images")
+
+
 def load_reference() -> Reference:
-    path = data_dir("catalogs") / "reference.yaml"
-    return _validate(Reference, _read_yaml(path), "reference.yaml")
+    folder = data_dir("catalogs")
+    return _load_reference(_read_text(folder / "reference.yaml", "reference.yaml"))
+
+
+@cache
+def _load_reference(text: str) -> Reference:
+    ref = _validate(Reference, _parse_yaml(text, "reference.yaml"), "reference.yaml")
+    _check_contract(ref)
+    return ref
 
 
 def load_catalog(cloud: str, overlays: tuple[str, ...] = ()) -> Catalog:
@@ -507,7 +590,7 @@ def _load(cloud: str, texts: tuple[tuple[str, str], ...]) -> Catalog:
     if cached is not None:
         return cached
     (_, ref_text), (label, text), *extra = texts
-    ref = _validate(Reference, _parse_yaml(ref_text, "reference.yaml"), "reference.yaml")
+    ref = _load_reference(ref_text)
     data = _parse_yaml(text, label)
     for overlay, overlay_text in extra:
         more = _parse_yaml(overlay_text, overlay)

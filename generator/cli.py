@@ -120,7 +120,9 @@ def cli() -> None:
     epilog=(
         "\b\nCommands:\n"
         "  gen-tf sizes            Print the sizing matrix (cloud x env x products).\n"
-        "  gen-tf catalog verify   Check the catalog's machine types with the cloud's APIs.\n"
+        "  gen-tf versions         Print the Kubernetes and MySQL versions with their support dates.\n"
+        "  gen-tf app-vars         Turn the infra module's terraform output -json into the app layer's variables.\n"
+        "  gen-tf catalog verify   Check the catalog's machine types and versions with the cloud's APIs.\n"
         "\nRun 'gen-tf COMMAND -h' for a command's options. "
         "Requirement IDs (R-DB-4, ...) refer to the W&B reference architecture."
     ),
@@ -441,6 +443,56 @@ def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
     from .sizes import matrix, render_matrix
 
     _write_stdout(render_matrix(matrix(clouds or None), fmt))
+
+
+@cli.command("versions")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--cloud", "clouds", multiple=True, type=click.Choice(CHOICES["cloud"]), help="Only these clouds.")
+def versions(fmt: str, clouds: tuple[str, ...]) -> None:
+    """Print each catalog's Kubernetes and MySQL versions: support dates, status as of the catalog's date, accepted, default."""
+    from .versions import render_versions, version_table
+
+    _write_stdout(render_versions(version_table(clouds or None), fmt))
+
+
+@cli.command("app-vars")
+@click.option("--cloud", required=True, type=click.Choice(CHOICES["cloud"]), help="Cloud of the infrastructure module.")
+@click.option(
+    "--input",
+    "input_file",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="`terraform output -json` of the infrastructure module ('-': standard input).",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Catalog file overlaid on the built-in one; repeatable.",
+)
+def app_vars_command(cloud: str, input_file: str, catalogs: tuple[str, ...]) -> None:
+    """The infrastructure module's outputs as the application layer's variables (a .auto.tfvars.json)."""
+    from .appvars import AppVarsError, app_vars
+
+    if input_file == "-":
+        text, source = click.get_text_stream("stdin").read(), "stdin"
+    else:
+        from pathlib import Path
+
+        try:
+            text, source = Path(input_file).read_text(encoding="utf-8"), input_file
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AppVarsError(f"app-vars: cannot read {input_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    _write_stdout(app_vars(cloud, text, source, catalogs))
 
 
 @cli.group("catalog")

@@ -37,6 +37,72 @@ class Network:
         return self.vpc_id is not None
 
 
+def kebab(key: str) -> str:
+    """A values key as Helm's kebabcase names it (settingsMigrationJob -> settings-migration-job)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", key).lower()
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path the chart's Ingress sends to a W&B service (mirrored by AWS's load balancer)."""
+
+    component: str
+    service: str
+    path: str
+    port: int
+    health_check: str
+    aws_output: str
+
+
+@dataclass(frozen=True)
+class WandbPlan:
+    """The contract between the infrastructure and application layers (issue 14), for these
+    products: every name both modules must agree on comes from here, never typed twice."""
+
+    release: str
+    namespace: str
+    credentials_secret: str
+    # Component (operator-wandb values key) -> its Kubernetes service account.
+    components: dict[str, str]
+    # The service accounts app accepts tokens from (app.internalJWTMap).
+    jwt_service_accounts: tuple[str, ...]
+    routes: tuple[Route, ...]
+    operator_image_repository: str
+    operator_image_tag: str
+    # W&B image repository -> the components running it; and the images the chart pins.
+    images: dict[str, tuple[str, ...]]
+    chart_images: tuple[str, ...]
+    # The infrastructure outputs the application layer reads.
+    app_inputs: tuple[str, ...]
+
+    @property
+    def service_accounts(self) -> list[str]:
+        return list(self.components.values())
+
+
+def _wandb_plan(catalog: Catalog, products: str) -> WandbPlan:
+    contract = catalog.reference.wandb
+    weave = products in ("weave", "both")
+    components = {key: f"{contract.release}-{kebab(key)}" for key, c in contract.components.items() if weave or not c.weave}
+    return WandbPlan(
+        release=contract.release,
+        namespace=contract.namespace,
+        credentials_secret=contract.credentials_secret,
+        components=components,
+        jwt_service_accounts=tuple(components[c] for c in contract.jwt_components if c in components),
+        routes=tuple(
+            Route(key, components[key], r.path, r.port, r.health_check, r.aws_output)
+            for key, r in contract.routes.items()
+            if key in components
+        ),
+        operator_image_repository=contract.operator_image.repository,
+        operator_image_tag=contract.operator_image.tag,
+        images={repo: tuple(c for c in keys if c in components) for repo, keys in contract.images.items() if any(c in components for c in keys)},
+        chart_images=tuple(i.image for i in contract.chart_images if weave or not i.weave),
+        app_inputs=tuple(name for name, i in catalog.cloud.app_inputs.items() if weave or not i.weave),
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     cloud: str
@@ -83,7 +149,10 @@ class Plan:
     operator_chart: OperatorChart
     # Charts of the controllers the app layer installs, and the W&B chart's size preset.
     app_charts: dict[str, OperatorChart]
+    # The images of the controllers this cloud's application layer installs (to mirror).
+    app_chart_images: tuple[str, ...]
     app_size: str
+    wandb: WandbPlan
     network: Network
     backend: str | None
     command: str
@@ -220,7 +289,9 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         app_providers={**dict([next(iter(cat.providers.items()))]), **ref.app_providers},
         operator_chart=ref.operator_chart,
         app_charts=dict(ref.app_charts),
+        app_chart_images=tuple(i for c in ref.app_charts.values() if opts.cloud in c.clouds for i in c.images),
         app_size=ref.app_sizes[sizing.tier][opts.products],
+        wandb=_wandb_plan(catalog, opts.products),
         network=Network(
             vpc_id=opts.vpc_id,
             private_subnet_ids=tuple(opts.private_subnet_ids),

@@ -25,6 +25,16 @@ PRODUCTS = ("models", "weave", "both")
 COMBOS = [(c, e, p) for c in CLOUDS for e in ENVS for p in PRODUCTS]
 DOMAIN_ARGS = ("--domain", "wandb.example.com", "--dns-zone", "example.com")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The W&B service accounts both layers must name (issue 14), typed by hand from the operator-wandb
+# chart: the components that read or write the bucket or sign its URLs, and console. Weave adds
+# weave-trace and its worker.
+WANDB_SERVICE_ACCOUNTS_MODELS = [
+    "wandb-app", "wandb-api", "wandb-console", "wandb-executor", "wandb-filemeta", "wandb-filestream",
+    "wandb-flat-run-fields-updater", "wandb-glue", "wandb-history-reader", "wandb-history-updater",
+    "wandb-metric-observer", "wandb-parquet", "wandb-parquet-metadata-cache", "wandb-settings-migration-job",
+    "wandb-weave",
+]
+WANDB_SERVICE_ACCOUNTS_WEAVE = [*WANDB_SERVICE_ACCOUNTS_MODELS, "wandb-weave-trace", "wandb-weave-trace-worker"]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -26,8 +26,9 @@ from typing import Any
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, generate, local_value, parsed, resource, terraform, terraform_or_skip, variable_default
+from conftest import WANDB_SERVICE_ACCOUNTS_WEAVE, DOMAIN_ARGS, blocks, generate, local_value, parsed, resource, terraform, terraform_or_skip, variable_default
 from generator.catalog import load_catalog
+from generator.plan import _wandb_plan
 from generator.render import environment
 from generator.schema_check import check_text
 
@@ -37,14 +38,19 @@ APP = ("--layer", "app")
 DOMAIN = "wandb.example.com"
 CLOUD_PROVIDER = {"aws": "aws", "gcp": "google", "azure": "azurerm"}
 WEAVE = {"models": False, "weave": True, "both": True}
+W_AND_B_IMAGES = ("wandb/local", "wandb/console", "wandb/megabinary", "wandb/weave-python", "wandb/weave-trace")
 
 # Stand-in infra outputs, keyed by the infra module's output names.
 INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
     "aws": {
+        "region": "us-east-1",
+        "domain": DOMAIN,
+        "wandb_namespace": "default",
         "cluster_name": "wandb",
         "vpc_id": "vpc-0123456789abcdef0",
         "lb_controller_role_arn": "arn:aws:iam::123456789012:role/wandb-lb-controller",
         "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-wandb/0123456789abcdef",
+        "traces_target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-traces/fedcba9876543210",
         "db_endpoint": "wandb-metadata.cluster-abc.example",
         "db_port": 3306,
         "db_name": "wandb_local",
@@ -58,6 +64,8 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
     "gcp": {
         "project_id": "my-project-123",
         "region": "us-central1",
+        "domain": DOMAIN,
+        "wandb_namespace": "default",
         "cluster_name": "wandb",
         "db_private_ip": "10.20.0.3",
         "db_port": 3306,
@@ -71,6 +79,12 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "security_policy_name": "wandb-ingress",
     },
     "azure": {
+        "subscription_id": "33333333-3333-3333-3333-333333333333",
+        "domain": DOMAIN,
+        "wandb_namespace": "default",
+        "cert_manager_namespace": "cert-manager",
+        "cert_manager_service_account": "cert-manager",
+        "storage_key_secret_id": "https://wandbkvabc.vault.example/secrets/storage-key",
         "tenant_id": "11111111-1111-1111-1111-111111111111",
         "resource_group_name": "wandb-rg",
         "cluster_name": "wandb-aks",
@@ -94,46 +108,30 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "wandb_identity_client_id": "44444444-4444-4444-4444-444444444444",
     },
 }
-# Inputs that are not infra outputs.
-OWN_INPUTS: dict[str, dict[str, Any]] = {
-    "aws": {},
-    "gcp": {},
-    "azure": {"subscription_id": "33333333-3333-3333-3333-333333333333"},
-}
-# What the app layer must consume from each infra module (by output name).
-CONSUMED = {
-    "aws": {
-        "cluster_name", "vpc_id", "lb_controller_role_arn", "target_group_arn", "db_endpoint", "db_port",
-        "db_name", "db_username", "db_secret_arn", "bucket_name", "bucket_region", "kms_key_arn", "wandb_role_arn",
-    },
-    "gcp": {
-        "project_id", "region", "cluster_name", "db_private_ip", "db_port", "db_name", "db_username",
-        "db_password_secret_id", "bucket_name", "service_account_email", "static_ip_name", "certificate_name",
-        "security_policy_name",
-    },
-    "azure": {
-        "tenant_id", "resource_group_name", "cluster_name", "oidc_issuer_url", "storage_class_name",
-        "ingress_class_name", "cert_manager_dns01", "db_fqdn", "db_port", "db_name", "db_username",
-        "db_password_secret_id", "key_vault_name", "storage_account_name", "storage_container_name",
-        "wandb_identity_client_id",
-    },
-}
+# Inputs that are not infra outputs (every app input now is one: issue 14).
+OWN_INPUTS: dict[str, dict[str, Any]] = {"aws": {}, "gcp": {}, "azure": {}}
 # The data sources the layer reads secrets and cluster facts from, replaced by
 # stand-ins for evaluation (sensitive, as the real attributes are).
-DB_PASSWORD = "p@ss:w/rd#1 $(x)"
+# URL-unreserved characters only, as the infrastructure modules generate (the DSN and
+# the mysqld exporter read the same key: test_the_password_reads_the_same_both_ways).
+DB_PASSWORD = "Ab3-x_y.z~9Q"
+STORAGE_KEY = "c3RvcmFnZS1rZXk="
 DATA_STANDINS = {
     "aws": {
-        "data.aws_secretsmanager_secret_version.db.secret_string": f"sensitive(jsonencode({{ username = \"wandb\", password = {json.dumps(DB_PASSWORD)} }}))",
+        "data.aws_secretsmanager_secret_version.db.secret_string": f"sensitive({json.dumps(DB_PASSWORD)})",
         "data.aws_eks_cluster.this.identity[0].oidc[0].issuer": '"https://oidc.eks.example/id/ABC"',
     },
     "gcp": {"data.google_secret_manager_secret_version.db_password.secret_data": f"sensitive({json.dumps(DB_PASSWORD)})"},
-    "azure": {"data.azurerm_key_vault_secret.db_password.value": f"sensitive({json.dumps(DB_PASSWORD)})"},
+    "azure": {
+        "data.azurerm_key_vault_secret.db_password.value": f"sensitive({json.dumps(DB_PASSWORD)})",
+        "data.azurerm_key_vault_secret.storage_key.value": f"sensitive({json.dumps(STORAGE_KEY)})",
+    },
 }
 # Cloud-specific locals printed next to the custom resource.
 EXTRA_LOCALS = {
-    "aws": ["target_group_binding", "lb_controller_values", "lb_controller_chart_auth"],
-    "gcp": [],
-    "azure": ["cluster_issuer_manifest", "cert_manager_values", "cert_manager_chart_auth"],
+    "aws": ["target_group_bindings", "lb_controller_values", "lb_controller_chart_auth", "images_to_mirror"],
+    "gcp": ["images_to_mirror"],
+    "azure": ["cluster_issuer_manifest", "cert_manager_values", "cert_manager_chart_auth", "images_to_mirror"],
 }
 IDENTITY_ANNOTATION = {
     "aws": ("eks.amazonaws.com/role-arn", INFRA_OUTPUTS["aws"]["wandb_role_arn"]),
@@ -177,7 +175,9 @@ def _top_level_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def tfvars(cloud: str, env: str, products: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {**INFRA_OUTPUTS[cloud], **OWN_INPUTS[cloud], "license": "test-license"}
+    weave_only = {"traces_target_group_arn"} if not WEAVE[products] else set()
+    values: dict[str, Any] = {k: v for k, v in INFRA_OUTPUTS[cloud].items() if k not in weave_only}
+    values.update(OWN_INPUTS[cloud], license="test-license")
     if WEAVE[products] and env == "prod":
         values.update(clickhouse_host="clickhouse.example.com", clickhouse_password="ch-secret")
     values.update(overrides)
@@ -330,7 +330,11 @@ def test_custom_resource_goes_through_the_local_chart(cloud: str) -> None:
         # are created, and outlive their removal on destroy.
         assert "${helm_release.aws_load_balancer_controller}" in release["depends_on"]
     conditions = [p["condition"] for p in release["lifecycle"][0]["precondition"]]
-    assert any("var.airgapped" in c and "var.wandb_chart_version" in c and "var.image_registry" in c for c in conditions)
+    assert any(
+        "var.airgapped" in c and "var.wandb_release" in c and "var.image_registry" in c and "var.operator_image_tag" in c
+        for c in conditions
+    )
+    assert "${urlencode(local.mysql_password) == local.mysql_password}" in conditions
     secret = resource(doc, "kubernetes_secret_v1.credentials")
     assert secret["data"] == "${local.credentials}"
     assert secret["metadata"][0] == {"name": "${local.credentials_secret}", "namespace": "${var.wandb_namespace}"}
@@ -381,10 +385,17 @@ def test_custom_resource_values(cloud: str, env: str, products: str) -> None:
     elif cloud == "gcp":
         assert bucket == {"provider": "gcs", "name": infra["bucket_name"]}
     else:
-        assert bucket == {"provider": "az", "name": infra["storage_account_name"], "path": infra["storage_container_name"]}
+        # The chart reads the account key from the credentials secret, never from the custom resource.
+        assert bucket == {
+            "provider": "az", "name": infra["storage_account_name"], "path": infra["storage_container_name"],
+            "secret": {"secretName": "wandb-credentials", "accessKeyName": "AZURE_STORAGE_ACCESS_KEY"},
+        }
+        assert result["credentials"]["AZURE_STORAGE_ACCESS_KEY"] == STORAGE_KEY
+        assert STORAGE_KEY not in json.dumps(result["wandb_cr"])
     credentials = result["credentials"]
     assert credentials["license"] == "test-license"
-    assert credentials["MYSQL_PASSWORD"] == urllib.parse.quote_plus(DB_PASSWORD)
+    # Raw: the password is URL-unreserved, so the DSN (decoded) and the exporter (raw) agree.
+    assert credentials["MYSQL_PASSWORD"] == DB_PASSWORD == urllib.parse.quote_plus(DB_PASSWORD)
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -406,16 +417,24 @@ def test_ingress_and_tls_termination(cloud: str) -> None:
     values = values_of(result)
     infra = INFRA_OUTPUTS[cloud]
     if cloud == "aws":
-        # The infra ALB terminates TLS; its target group is bound to the chart's nginx.
+        # The infra ALB terminates TLS; its target group is bound to the app service itself (issue 14:
+        # the chart's nginx is a local-development proxy that rewrites Host to $host:8080).
         assert values["ingress"] == {"install": False}
-        assert values["nginx"] == {"install": True}
-        binding = result["target_group_binding"]
+        assert "nginx" not in values
+        assert values["global"]["storageClass"] == "wandb-gp3"
+        (binding,) = result["target_group_bindings"].values()
         assert binding["apiVersion"] == "elbv2.k8s.aws/v1beta1" and binding["kind"] == "TargetGroupBinding"
-        assert binding["metadata"]["namespace"] == "default"
+        assert binding["metadata"] == {"name": "wandb-app", "namespace": "default"}
         assert binding["spec"] == {
             "targetGroupARN": infra["target_group_arn"],
             "targetType": "ip",
-            "serviceRef": {"name": "wandb-nginx", "port": 8080},
+            "serviceRef": {"name": "wandb-app", "port": 8080},
+        }
+        traces = evaluate(cloud, "prod", "both")["target_group_bindings"]["weave-trace"]["spec"]
+        assert traces == {
+            "targetGroupARN": infra["traces_target_group_arn"],
+            "targetType": "ip",
+            "serviceRef": {"name": "wandb-weave-trace", "port": 8722},
         }
         controller = result["lb_controller_values"]
         assert controller["clusterName"] == infra["cluster_name"] and controller["vpcId"] == infra["vpc_id"]
@@ -435,7 +454,7 @@ def test_ingress_and_tls_termination(cloud: str) -> None:
         ingress = values["ingress"]
         assert ingress["class"] == infra["ingress_class_name"]
         assert ingress["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
-        assert ingress["annotations"]["appgw.ingress.kubernetes.io/ssl-redirect"] == "true"
+        assert ingress["annotations"]["appgw.ingress.kubernetes.io/ssl-redirect"] == "true"  # DNS-01: no HTTP challenge
         assert ingress["tls"] == [{"hosts": [DOMAIN], "secretName": "wandb-tls"}]
         issuer = result["cluster_issuer_manifest"]
         assert issuer["kind"] == "ClusterIssuer" and issuer["metadata"]["name"] == "letsencrypt"
@@ -459,6 +478,8 @@ def test_azure_without_dns_zone_uses_http01() -> None:
     assert acme["solvers"] == [{"http01": {"ingress": {"ingressClassName": "azure-application-gateway"}}}]
     assert acme["email"] == "ops@example.com"
     assert result["cert_manager_values"]["serviceAccount"]["annotations"] == {}
+    # Issue 14: the HTTP-01 challenge is answered over plain HTTP, which a forced redirect would break.
+    assert "appgw.ingress.kubernetes.io/ssl-redirect" not in values_of(result)["ingress"]["annotations"]
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -508,28 +529,40 @@ def test_airgapped_variables_reach_every_release(cloud: str) -> None:
     doc = app_doc(cloud, "prod", "models")
     assert variable_default(doc, "image_registry") == ""
     assert variable_default(doc, "airgapped") is False
-    assert variable_default(doc, "wandb_chart_version") == ""
+    assert variable_default(doc, "wandb_release") is None
     public = evaluate(cloud, "prod", "models")
-    assert public["operator_values"] == {"airgapped": False, "image": {"repository": "wandb/controller"}}
+    # Issue 14: the controller image is pinned by default (the chart's default is latest, pulled always).
+    assert public["operator_values"] == {
+        "airgapped": False, "image": {"repository": "wandb/controller", "tag": "1.22.0", "pullPolicy": "IfNotPresent"},
+    }
     assert values_of(public)["global"]["repositoryPrefix"] == values_of(public)["global"]["imageRegistry"] == ""
 
     registry = "registry.internal:5000/mirror"
+    release = {"chart_version": "0.43.8", "image_tags": {repo: "0.75.1" for repo in W_AND_B_IMAGES}}
     mirrored = evaluate(cloud, "prod", "models", airgapped=True, image_registry=registry,
-                        chart_repository="https://charts.internal/wandb", wandb_chart_version="0.43.8",
+                        chart_repository="https://charts.internal/wandb", wandb_release=release,
                         operator_image_tag="1.22.0")
-    assert mirrored["operator_values"] == {"airgapped": True, "image": {"repository": f"{registry}/wandb/controller", "tag": "1.22.0"}}
+    assert mirrored["operator_values"] == {
+        "airgapped": True, "image": {"repository": f"{registry}/wandb/controller", "tag": "1.22.0", "pullPolicy": "IfNotPresent"},
+    }
+    # Issue 14: a pinned release pins every W&B image; nothing runs as latest.
+    for component in ("app", "console", "parquet", "weave", "settingsMigrationJob"):
+        assert values_of(mirrored)[component]["image"] == {"tag": "0.75.1"}, component
+    assert not [i for i in mirrored["images_to_mirror"] if i.endswith(":latest")]
+    assert "image" not in values_of(public)["app"]
+    assert values_of(mirrored)["prometheus"]["instance"]["server"]["image"] == {"repository": f"{registry}/prometheus/prometheus"}
     glob = values_of(mirrored)["global"]
     assert glob["repositoryPrefix"] == glob["imageRegistry"] == registry
     assert mirrored["wandb_cr"]["spec"]["chart"] == {
         "url": "https://charts.internal/wandb", "name": "operator-wandb", "version": "0.43.8",
     }
-    oci = evaluate(cloud, "prod", "models", chart_repository="oci://registry.internal/charts/", wandb_chart_version="0.43.8")
+    oci = evaluate(cloud, "prod", "models", chart_repository="oci://registry.internal/charts/", wandb_release=release)
     assert oci["wandb_cr"]["spec"]["chart"] == {"url": "oci://registry.internal/charts/operator-wandb", "version": "0.43.8"}
     # A mirror with credentials: the operator reads them from the credentials
     # secret (the custom resource only names it).
     reference = {"name": "wandb-credentials", "usernameKey": "HELM_USERNAME", "passwordKey": "HELM_PASSWORD"}
     for repository in ("https://charts.internal/wandb", "oci://registry.internal/charts"):
-        authed = evaluate(cloud, "prod", "models", chart_repository=repository, wandb_chart_version="0.43.8",
+        authed = evaluate(cloud, "prod", "models", chart_repository=repository, wandb_release=release,
                           chart_repository_username="robot", chart_repository_password="s3cret")
         assert authed["wandb_cr"]["spec"]["chart"]["credentialSecret"] == reference
         assert "s3cret" not in json.dumps(authed["wandb_cr"])
@@ -572,21 +605,23 @@ def test_manifests_chart_path_default_and_override() -> None:
 # ---- The contract with the infra module -------------------------------------------------
 
 
-@pytest.mark.parametrize("cloud", CLOUDS)
-def test_consumed_infra_outputs_exist(cloud: str) -> None:
-    """Every app variable documented as an infra output is named exactly like one the infra module has."""
-    infra_outputs = set(blocks(parsed(cloud, "prod", "both", *DOMAIN_ARGS), "output"))
-    app_vars = blocks(app_doc(cloud, "prod", "both"), "variable")
+@pytest.mark.parametrize("cloud,env,products", COMBOS)
+def test_consumed_infra_outputs_exist(cloud: str, env: str, products: str) -> None:
+    """Issue 14: the catalog's app_inputs are the one list: every app variable documented as an infra
+    output is one of them and named exactly like it, and the infra module has each as an output."""
+    contract = set(_wandb_plan(load_catalog(cloud, ()), products).app_inputs)
+    infra_outputs = set(blocks(parsed(cloud, env, products, *DOMAIN_ARGS), "output"))
+    app_vars = blocks(app_doc(cloud, env, products), "variable")
     documented = {}
     for name, body in app_vars.items():
         match = re.match(r"Infrastructure output ([a-z0-9_]+):", body["description"])
         if match:
             documented[name] = match.group(1)
     assert all(name == output for name, output in documented.items()), documented
-    assert set(documented) == CONSUMED[cloud]
-    missing = CONSUMED[cloud] - infra_outputs
+    assert set(documented) == contract
+    missing = contract - infra_outputs
     assert not missing, f"the {cloud} infra module lacks outputs the app layer reads: {sorted(missing)}"
-    assert set(INFRA_OUTPUTS[cloud]) == CONSUMED[cloud]
+    assert contract <= set(INFRA_OUTPUTS[cloud])
 
 
 def test_eks_auth_exec_keeps_access_through_long_applies() -> None:
@@ -608,3 +643,110 @@ def test_eks_auth_exec_keeps_access_through_long_applies() -> None:
     helm = providers["helm"]["kubernetes"]
     assert helm["token"] == token
     assert helm["exec"] == '${var.eks_auth == "exec" ? local.eks_exec : null}'
+
+
+# ---- One contract for both layers (issue 14) ------------------------------------------------
+
+
+def _infra_bound_accounts(cloud: str, products: str) -> list[str]:
+    """The service accounts the infrastructure module's cloud identity trusts, read from its code."""
+    doc = parsed(cloud, "prod", products, *DOMAIN_ARGS)
+    if cloud == "azure":
+        credentials = blocks(doc, "resource")
+        subjects = [
+            body["subject"] for address, body in credentials.items()
+            if address.startswith("azurerm_federated_identity_credential.wandb_")
+        ]
+        return [s.removeprefix("system:serviceaccount:${var.wandb_namespace}:") for s in subjects]
+    if cloud == "aws":
+        trust = blocks(doc, "data")["aws_iam_policy_document.wandb_assume"]["statement"][0]["condition"]
+        (subject,) = [c for c in trust if c["variable"].endswith(":sub")]
+        # Exactly the named accounts: no wildcard over the namespace.
+        assert subject["test"] == "StringEquals"
+        assert subject["values"] == '${[for account in var.wandb_service_accounts : "system:serviceaccount:${var.wandb_namespace}:${account}"]}'
+    return variable_default(doc, "wandb_service_accounts")
+
+
+@pytest.mark.parametrize("cloud,products", [(c, p) for c in CLOUDS for p in ("models", "both")])
+def test_every_service_account_the_app_names_is_bound_by_the_infra_and_the_reverse(cloud: str, products: str) -> None:
+    values = values_of(evaluate(cloud, "prod", products))
+    annotation, _ = IDENTITY_ANNOTATION[cloud]
+    named = [
+        body["serviceAccount"]["name"] for body in values.values()
+        if isinstance(body, dict) and annotation in body.get("serviceAccount", {}).get("annotations", {})
+    ]
+    bound = _infra_bound_accounts(cloud, products)
+    assert sorted(named) == sorted(bound)
+    assert len(set(bound)) == len(bound)
+    # Both sides are the chart's own names: <release>-<component in kebab case>.
+    for component, body in values.items():
+        if isinstance(body, dict) and "serviceAccount" in body:
+            assert body["serviceAccount"]["name"] == "wandb-" + re.sub(r"(?<!^)(?=[A-Z])", "-", component).lower()
+    expected = {"models": [a for a in WANDB_SERVICE_ACCOUNTS_WEAVE if "weave-trace" not in a], "both": WANDB_SERVICE_ACCOUNTS_WEAVE}
+    assert sorted(bound) == sorted(expected[products])
+    # The namespace: the infrastructure's variable and output, the app's input of the same name.
+    infra = parsed(cloud, "prod", products, *DOMAIN_ARGS)
+    assert blocks(infra, "output")["wandb_namespace"]["value"] == "${var.wandb_namespace}"
+    assert variable_default(infra, "wandb_namespace") == variable_default(app_doc(cloud, "prod", products), "wandb_namespace") == "default"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_internal_jwt_map_names_service_accounts_that_exist(cloud: str) -> None:
+    values = values_of(evaluate(cloud, "prod", "both"))
+    accounts = {body["serviceAccount"]["name"] for body in values.values() if isinstance(body, dict) and "serviceAccount" in body}
+    subjects = [entry["subject"] for entry in values["app"]["internalJWTMap"]]
+    assert subjects == ["system:serviceaccount:default:wandb-weave-trace", "system:serviceaccount:default:wandb-weave-trace-worker"]
+    for subject in subjects:
+        assert subject.rsplit(":", 1)[1] in accounts  # the chart creates it and the infra binds it
+        assert subject.rsplit(":", 1)[1] in _infra_bound_accounts(cloud, "both")
+
+
+# ---- gen-tf app-vars: infra outputs into the app layer, no hand work (issue 14) ----------------
+
+
+def _terraform_output_json(cloud: str, products: str) -> dict[str, Any]:
+    """What `terraform output -json` of the infra module prints, with stand-in values for its outputs."""
+    outputs = blocks(parsed(cloud, "prod", products, *DOMAIN_ARGS), "output")
+    fallback = {"type": "string", "sensitive": False}
+    return {
+        name: {**fallback, "value": INFRA_OUTPUTS[cloud].get(name, f"stand-in for {name}"), "sensitive": body.get("sensitive", False)}
+        for name, body in outputs.items()
+    }
+
+
+@pytest.mark.parametrize("cloud,products", [(c, p) for c in CLOUDS for p in ("models", "both")])
+def test_app_vars_feeds_the_app_layer_from_terraform_output(tmp_path: Path, capsys, cloud: str, products: str) -> None:
+    from conftest import run_cli
+
+    source = tmp_path / "outputs.json"
+    source.write_text(json.dumps(_terraform_output_json(cloud, products)))
+    code, out, err = run_cli(["app-vars", "--cloud", cloud, "--input", str(source)], capsys)
+    assert code == 0, err
+    variables = json.loads(out)
+    documented = {
+        name for name, body in blocks(app_doc(cloud, "prod", products), "variable").items()
+        if body["description"].startswith("Infrastructure output ")
+    }
+    assert set(variables) == documented
+    assert variables == {k: v for k, v in INFRA_OUTPUTS[cloud].items() if k in documented}
+    # The app module takes them as they are: its locals evaluate with this file and the license alone.
+    result = evaluate(cloud, "prod", products, **variables)
+    assert values_of(result)["global"]["host"] == f"https://{DOMAIN}"
+
+
+def test_app_vars_refuses_what_it_cannot_use(tmp_path: Path, capsys) -> None:
+    from conftest import run_cli
+
+    outputs = _terraform_output_json("aws", "models")
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({k: v for k, v in outputs.items() if k != "db_secret_arn"}))
+    code, out, err = run_cli(["app-vars", "--cloud", "aws", "--input", str(partial)], capsys)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "lacks the aws infrastructure outputs db_secret_arn" in err
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({**outputs, "db_endpoint": {**outputs["db_endpoint"], "sensitive": True}}))
+    code, _, err = run_cli(["app-vars", "--cloud", "aws", "--input", str(secret)], capsys)
+    assert code == 2 and "output db_endpoint is sensitive" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text("not json")
+    code, _, err = run_cli(["app-vars", "--cloud", "aws", "--input", str(broken)], capsys)
+    assert code == 2 and "is not JSON" in err and "Traceback" not in err

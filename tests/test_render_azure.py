@@ -13,6 +13,7 @@ import pytest
 from generator.catalog import load_catalog
 from generator.schema_check import check_text, load_schema
 from tests.conftest import (
+    WANDB_SERVICE_ACCOUNTS_WEAVE,
     DOMAIN_ARGS,
     ENVS,
     PRODUCTS,
@@ -43,19 +44,6 @@ NODE_SIZE = {
 }
 DB_SKU = {"dev": "MO_Standard_E2ds_v4", "prod": "MO_Standard_E8ds_v4"}
 DB_DISK = {"dev": 100, "prod": 500}
-WANDB_SERVICE_ACCOUNTS = [
-    "wandb-app",
-    "wandb-api",
-    "wandb-console",
-    "wandb-executor",
-    "wandb-parquet",
-    "wandb-filestream",
-    "wandb-filemeta",
-    "wandb-glue",
-    "wandb-weave",
-    "wandb-weave-trace",
-    "wandb-settings-migration-job",
-]
 
 
 def doc(env: str, products: str = "both", *extra: str) -> dict[str, Any]:
@@ -313,7 +301,7 @@ def test_network_option_defaults_come_from_the_flags(env: str) -> None:
 
 def test_existing_vnet_needs_all_three_subnets(capsys: pytest.CaptureFixture[str]) -> None:
     """gen-tf refuses a partial set up front rather than leaving Terraform to ask at plan time."""
-    from conftest import run_cli
+    from conftest import WANDB_SERVICE_ACCOUNTS_WEAVE, run_cli
 
     code, out, err = run_cli(
         ["--cloud", CLOUD, "--env", "prod", "--products", "both", "--vpc-id", VNET_ID, "--private-subnet-id", SUBNET_IDS[0]],
@@ -865,7 +853,12 @@ def test_storage_account_is_private_tls12_and_has_cors(env: str) -> None:
     assert account["min_tls_version"] == "TLS1_2"
     assert account["https_traffic_only_enabled"] is True
     assert account["allow_nested_items_to_be_public"] is False
-    assert account["shared_access_key_enabled"] is False
+    # Issue 14: W&B's chart (operator-wandb <= 0.43.8) reaches an az:// bucket only with the account key,
+    # which goes through Key Vault to the application layer, never through a file or the custom resource.
+    assert account["shared_access_key_enabled"] is True
+    secret = resource(d, "azurerm_key_vault_secret.storage_key")
+    assert secret["value"] == "${azurerm_storage_account.artifacts.primary_access_key}"
+    assert blocks(d, "output")["storage_key_secret_id"]["value"] == "${azurerm_key_vault_secret.storage_key.versionless_id}"
     assert account["infrastructure_encryption_enabled"] is True
     properties = one(account, "blob_properties")
     assert properties["versioning_enabled"] is True
@@ -894,14 +887,24 @@ def test_storage_account_name_is_derived_and_bounded() -> None:
 
 def test_wandb_identity_federation_and_storage_roles() -> None:
     d = doc("prod")
-    assert variable_default(d, "wandb_service_accounts") == WANDB_SERVICE_ACCOUNTS
     assert variable_default(d, "wandb_namespace") == "default"
-    federated = resource(d, "azurerm_federated_identity_credential.wandb")
-    assert federated["for_each"] == "${toset(var.wandb_service_accounts)}"
-    assert federated["parent_id"] == "${azurerm_user_assigned_identity.wandb.id}"
-    assert federated["issuer"] == "${azurerm_kubernetes_cluster.this.oidc_issuer_url}"
-    assert federated["audience"] == ["api://AzureADTokenExchange"]
-    assert federated["subject"] == "system:serviceaccount:${var.wandb_namespace}:${each.value}"
+    # Issue 14: the contract's accounts, one credential each, written one after another (Azure refuses
+    # concurrent federated-credential writes under one identity: terraform-provider-azurerm#19968).
+    federated = {a: r for a, r in resources_of(d, "azurerm_federated_identity_credential").items() if a != "azurerm_federated_identity_credential.cert_manager"}
+    subjects = [r["subject"] for r in federated.values()]
+    assert subjects == [f"system:serviceaccount:${{var.wandb_namespace}}:{sa}" for sa in WANDB_SERVICE_ACCOUNTS_WEAVE]
+    chain = list(federated.values())
+    assert "depends_on" not in chain[0]
+    for previous, credential in zip(federated, chain[1:]):
+        assert credential["depends_on"] == ["${" + previous + "}"]
+    for credential in chain:
+        assert credential["parent_id"] == "${azurerm_user_assigned_identity.wandb.id}"
+        assert credential["issuer"] == "${azurerm_kubernetes_cluster.this.oidc_issuer_url}"
+        assert credential["audience"] == ["api://AzureADTokenExchange"]
+    assert len(chain) <= 20  # Azure's limit per managed identity
+    # Issue 11: gen-tf 0.1's for_each addresses move to the new ones.
+    moved = [m for m in d.get("moved", [])]
+    assert {"from": '${azurerm_federated_identity_credential.wandb["wandb-app"]}', "to": "${azurerm_federated_identity_credential.wandb_app}"} in moved
     principal = "${azurerm_user_assigned_identity.wandb.principal_id}"
     granted = {
         (r["role_definition_name"], r["scope"])

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import local_value, ENVS, PRODUCTS, blocks, generate, parsed, resource, terraform, variable_default
+from conftest import WANDB_SERVICE_ACCOUNTS_WEAVE, local_value, ENVS, PRODUCTS, blocks, generate, parsed, resource, terraform, variable_default
 
 CLOUD = "gcp"
 COMBOS = [(env, products) for env in ENVS for products in PRODUCTS]
@@ -28,19 +28,7 @@ NODE_TYPES = {
 DB_TIERS = {"dev": "db-n1-highmem-2", "prod": "db-n1-highmem-8"}
 DB_DISK_GIB = {"dev": 100, "prod": 500}
 ZONES = {"dev": 2, "prod": 3}
-WANDB_KSAS = [
-    "wandb-app",
-    "wandb-api",
-    "wandb-console",
-    "wandb-executor",
-    "wandb-parquet",
-    "wandb-filestream",
-    "wandb-flat-run-fields-updater",
-    "wandb-weave",
-    "wandb-weave-trace",
-    "wandb-settings-migration-job",
-    "wandb-glue",
-]
+WANDB_KSAS = WANDB_SERVICE_ACCOUNTS_WEAVE
 WB_FLAGS = {
     "binlog_row_image": "minimal",
     "max_prepared_stmt_count": "1048576",
@@ -446,7 +434,9 @@ def test_cloud_armor_policy(env: str, products: str) -> None:
 @combos
 def test_workload_identity_bindings_and_roles(env: str, products: str) -> None:
     d = doc(env, products)
-    assert variable_default(d, "wandb_service_accounts") == WANDB_KSAS
+    # Issue 14: the contract's accounts (wandb-filemeta among them; weave-trace only with Weave).
+    expected = WANDB_KSAS if products != "models" else [a for a in WANDB_KSAS if "weave-trace" not in a]
+    assert variable_default(d, "wandb_service_accounts") == expected
     assert variable_default(d, "wandb_namespace") == "default"
     binding = resource(d, "google_service_account_iam_member.wandb_workload_identity")
     assert binding["for_each"] == "${toset(var.wandb_service_accounts)}"

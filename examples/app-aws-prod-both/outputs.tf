@@ -20,3 +20,8 @@ output "status_command" {
   description = "Command that shows the W&B instance and the operator's progress."
   value       = "kubectl --namespace ${var.wandb_namespace} get weightsandbiases ${local.release}"
 }
+
+output "images_to_mirror" {
+  description = "Every container image this deployment runs, with its tag (R-NET-2: what an air-gapped mirror under image_registry must carry, at the same paths). The W&B images show latest until wandb_release pins them."
+  value       = local.images_to_mirror
+}

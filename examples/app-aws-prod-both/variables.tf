@@ -3,7 +3,7 @@
 
 variable "region" {
   type        = string
-  description = "AWS region of the infrastructure module."
+  description = "Infrastructure output region: the AWS region of the infrastructure module."
   default     = "us-east-1"
 
   validation {
@@ -14,7 +14,7 @@ variable "region" {
 
 variable "domain" {
   type        = string
-  description = "FQDN users reach W&B at (R-DNS-1); W&B's public URL is https://<domain>. Must equal the infrastructure module's domain (its certificate and load balancer serve it)."
+  description = "Infrastructure output domain: the FQDN users reach W&B at (R-DNS-1); W&B's public URL is https://<domain>, which the infrastructure's certificate and load balancer serve."
   default     = "wandb.example.com"
 
   validation {
@@ -62,11 +62,21 @@ variable "lb_controller_role_arn" {
 
 variable "target_group_arn" {
   type        = string
-  description = "Infrastructure output target_group_arn: the load balancer's target group the W&B entry service is bound to (TargetGroupBinding)."
+  description = "Infrastructure output target_group_arn: the load balancer's target group for /, bound to the wandb-app service (TargetGroupBinding)."
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:", var.target_group_arn))
     error_message = "target_group_arn must be an Elastic Load Balancing target group ARN."
+  }
+}
+
+variable "traces_target_group_arn" {
+  type        = string
+  description = "Infrastructure output traces_target_group_arn: the load balancer's target group for /traces, bound to the wandb-weave-trace service (TargetGroupBinding)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:", var.traces_target_group_arn))
+    error_message = "traces_target_group_arn must be an Elastic Load Balancing target group ARN."
   }
 }
 
@@ -92,7 +102,7 @@ variable "db_username" {
 
 variable "db_secret_arn" {
   type        = string
-  description = "Infrastructure output db_secret_arn: the RDS-managed Secrets Manager secret whose JSON holds the MySQL password; read at apply time."
+  description = "Infrastructure output db_secret_arn: the Secrets Manager secret holding the MySQL password (a plain string the infrastructure module writes); read at apply time."
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:", var.db_secret_arn))
@@ -143,7 +153,7 @@ variable "license" {
 
 variable "wandb_namespace" {
   type        = string
-  description = "Kubernetes namespace of the W&B instance (the custom resource, its credentials secret and every W&B pod). Must equal the infrastructure module's wandb_namespace: the cloud identity bindings trust service accounts in that namespace."
+  description = "Infrastructure output wandb_namespace: the Kubernetes namespace of the W&B instance (the custom resource, its credentials secret and every W&B pod); the cloud identity bindings trust service accounts in it."
   default     = "default"
 
   validation {
@@ -206,18 +216,33 @@ variable "operator_chart_version" {
 
 variable "operator_image_tag" {
   type        = string
-  description = "Tag of the operator (controller) image; empty keeps the chart's default. Pin it for repeatable and air-gapped installs."
-  default     = ""
-}
-
-variable "wandb_chart_version" {
-  type        = string
-  description = "Version of the operator-wandb chart the operator installs from chart_repository. Empty: the operator follows W&B's release channel for the license. Required when airgapped."
-  default     = ""
+  description = "Tag of the operator (controller) image wandb/controller, pinned (the chart's default is latest, pulled on every start). 1.22.0 is the first controller that pulls an oci:// chart. Required when airgapped."
+  default     = "1.22.0"
+  nullable    = false
 
   validation {
-    condition     = var.wandb_chart_version == "" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$", var.wandb_chart_version))
-    error_message = "wandb_chart_version must be empty or a chart version such as 0.43.8."
+    condition     = var.operator_image_tag == "" || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.operator_image_tag))
+    error_message = "operator_image_tag must be empty or an image tag such as 1.22.0."
+  }
+}
+
+variable "wandb_release" {
+  type = object({
+    chart_version = string
+    image_tags    = map(string)
+  })
+  description = "The W&B version, pinned as one input: the operator-wandb chart version the operator installs from chart_repository, and the tag of each W&B image (wandb/local, wandb/console, wandb/megabinary, wandb/weave-python, wandb/weave-trace), which the chart otherwise leaves at latest. Null: the operator follows W&B's release channel for the license. Required when airgapped: without the channel nothing else pins them."
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.wandb_release == null || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$", var.wandb_release.chart_version))
+    error_message = "wandb_release.chart_version must be a chart version such as 0.43.8."
+  }
+
+  validation {
+    condition     = var.wandb_release == null || length(setsubtract(["wandb/local", "wandb/console", "wandb/megabinary", "wandb/weave-python", "wandb/weave-trace"], keys(try(var.wandb_release.image_tags, {})))) == 0
+    error_message = "wandb_release.image_tags must name a tag for each of wandb/local, wandb/console, wandb/megabinary, wandb/weave-python, wandb/weave-trace."
   }
 }
 

@@ -3,7 +3,7 @@
 
 variable "subscription_id" {
   type        = string
-  description = "Azure subscription of the infrastructure module (azurerm 4 requires it explicitly)."
+  description = "Infrastructure output subscription_id: the Azure subscription of the infrastructure module (azurerm 4 requires it explicitly)."
 
   validation {
     condition     = can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.subscription_id))
@@ -31,7 +31,7 @@ variable "kubelogin_use_azurerm_env_vars" {
 
 variable "domain" {
   type        = string
-  description = "FQDN users reach W&B at (R-DNS-1); W&B's public URL is https://<domain>. Must equal the infrastructure module's domain (its certificate and load balancer serve it)."
+  description = "Infrastructure output domain: the FQDN users reach W&B at (R-DNS-1); W&B's public URL is https://<domain>, which the infrastructure's certificate and load balancer serve."
   default     = "wandb.example.com"
 
   validation {
@@ -122,6 +122,16 @@ variable "db_password_secret_id" {
   }
 }
 
+variable "storage_key_secret_id" {
+  type        = string
+  description = "Infrastructure output storage_key_secret_id: the Key Vault secret (versionless ID) holding the storage account's access key, which W&B's chart needs for an az:// bucket; read at apply time."
+
+  validation {
+    condition     = can(regex("^https://[^/]+/secrets/[^/]+$", var.storage_key_secret_id))
+    error_message = "storage_key_secret_id must be a versionless Key Vault secret ID (https://VAULT.vault.azure.net/secrets/NAME)."
+  }
+}
+
 variable "key_vault_name" {
   type        = string
   description = "Infrastructure output key_vault_name: the Key Vault holding the MySQL password (the identity running Terraform needs Get on its secrets)."
@@ -160,7 +170,7 @@ variable "license" {
 
 variable "wandb_namespace" {
   type        = string
-  description = "Kubernetes namespace of the W&B instance (the custom resource, its credentials secret and every W&B pod). Must equal the infrastructure module's wandb_namespace: the cloud identity bindings trust service accounts in that namespace."
+  description = "Infrastructure output wandb_namespace: the Kubernetes namespace of the W&B instance (the custom resource, its credentials secret and every W&B pod); the cloud identity bindings trust service accounts in it."
   default     = "default"
 
   validation {
@@ -223,18 +233,33 @@ variable "operator_chart_version" {
 
 variable "operator_image_tag" {
   type        = string
-  description = "Tag of the operator (controller) image; empty keeps the chart's default. Pin it for repeatable and air-gapped installs."
-  default     = ""
-}
-
-variable "wandb_chart_version" {
-  type        = string
-  description = "Version of the operator-wandb chart the operator installs from chart_repository. Empty: the operator follows W&B's release channel for the license. Required when airgapped."
-  default     = ""
+  description = "Tag of the operator (controller) image wandb/controller, pinned (the chart's default is latest, pulled on every start). 1.22.0 is the first controller that pulls an oci:// chart. Required when airgapped."
+  default     = "1.22.0"
+  nullable    = false
 
   validation {
-    condition     = var.wandb_chart_version == "" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$", var.wandb_chart_version))
-    error_message = "wandb_chart_version must be empty or a chart version such as 0.43.8."
+    condition     = var.operator_image_tag == "" || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.operator_image_tag))
+    error_message = "operator_image_tag must be empty or an image tag such as 1.22.0."
+  }
+}
+
+variable "wandb_release" {
+  type = object({
+    chart_version = string
+    image_tags    = map(string)
+  })
+  description = "The W&B version, pinned as one input: the operator-wandb chart version the operator installs from chart_repository, and the tag of each W&B image (wandb/local, wandb/console, wandb/megabinary, wandb/weave-python, wandb/weave-trace), which the chart otherwise leaves at latest. Null: the operator follows W&B's release channel for the license. Required when airgapped: without the channel nothing else pins them."
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.wandb_release == null || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$", var.wandb_release.chart_version))
+    error_message = "wandb_release.chart_version must be a chart version such as 0.43.8."
+  }
+
+  validation {
+    condition     = var.wandb_release == null || length(setsubtract(["wandb/local", "wandb/console", "wandb/megabinary", "wandb/weave-python", "wandb/weave-trace"], keys(try(var.wandb_release.image_tags, {})))) == 0
+    error_message = "wandb_release.image_tags must name a tag for each of wandb/local, wandb/console, wandb/megabinary, wandb/weave-python, wandb/weave-trace."
   }
 }
 
@@ -315,13 +340,13 @@ variable "manifests_chart_path" {
 
 variable "cert_manager_namespace" {
   type        = string
-  description = "Namespace of cert-manager; must equal the infrastructure module's cert_manager_namespace (its DNS-01 identity trusts that service account)."
+  description = "Infrastructure output cert_manager_namespace: the namespace of cert-manager, whose service account the infrastructure's DNS-01 identity trusts."
   default     = "cert-manager"
 }
 
 variable "cert_manager_service_account" {
   type        = string
-  description = "Service account of the cert-manager controller; must equal the infrastructure module's cert_manager_service_account."
+  description = "Infrastructure output cert_manager_service_account: the cert-manager controller's service account, which the infrastructure's DNS-01 identity trusts."
   default     = "cert-manager"
 }
 

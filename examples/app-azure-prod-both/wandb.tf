@@ -13,6 +13,13 @@ data "azurerm_key_vault_secret" "db_password" {
   key_vault_id = data.azurerm_key_vault.this.id
 }
 
+# The storage account's access key, which the infrastructure module keeps in the
+# same Key Vault (W&B's chart reaches an az:// bucket with a key; locals.tf).
+data "azurerm_key_vault_secret" "storage_key" {
+  name         = regex("/secrets/([^/]+)$", var.storage_key_secret_id)[0]
+  key_vault_id = data.azurerm_key_vault.this.id
+}
+
 resource "kubernetes_namespace_v1" "wandb" {
   count = var.wandb_namespace == "default" ? 0 : 1
 
@@ -67,10 +74,17 @@ resource "helm_release" "wandb" {
 
   lifecycle {
     # R-NET-2: air-gapped, the operator cannot ask W&B's release channel for
-    # the chart or the image tags.
+    # the chart or the image tags, and nothing may be pulled as latest.
     precondition {
-      condition     = !var.airgapped || (var.wandb_chart_version != "" && var.image_registry != "")
-      error_message = "airgapped needs wandb_chart_version (the mirrored operator-wandb chart) and image_registry (the mirrored images) (R-NET-2)."
+      condition     = !var.airgapped || (var.wandb_release != null && var.image_registry != "" && var.operator_image_tag != "")
+      error_message = "airgapped needs wandb_release (the mirrored operator-wandb chart and a tag for each W&B image), operator_image_tag and image_registry (the mirror) (R-NET-2)."
+    }
+
+    # The password's characters must read the same URL-encoded and raw: the
+    # chart's DSN decodes it, its mysql exporter does not (local.credentials).
+    precondition {
+      condition     = urlencode(local.mysql_password) == local.mysql_password
+      error_message = "The MySQL password holds characters that URL-encoding changes: W&B's DSN and its mysqld exporter would read different passwords. Rotate it (db_password_version in the infrastructure module)."
     }
 
     precondition {

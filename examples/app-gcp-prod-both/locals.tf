@@ -18,33 +18,90 @@ locals {
   # R-NET-2: images keep their upstream path under image_registry.
   operator_image_repository = var.image_registry == "" ? "wandb/controller" : "${var.image_registry}/wandb/controller"
 
+  # A pinned tag is pulled once per node; latest would be pulled on every start.
   operator_values = {
     airgapped = var.airgapped
     image = merge(
       { repository = local.operator_image_repository },
-      var.operator_image_tag == "" ? {} : { tag = var.operator_image_tag },
+      var.operator_image_tag == "" ? {} : { tag = var.operator_image_tag, pullPolicy = "IfNotPresent" },
     )
   }
 
   # spec.chart: empty lets the operator take the chart from W&B's release
-  # channel; a pinned version comes from chart_repository (required when
-  # air-gapped), as an OCI or a classic repository release.
+  # channel; a pinned release (wandb_release, required when air-gapped) comes
+  # from chart_repository, as an OCI or a classic repository release.
+  wandb_chart_version = var.wandb_release == null ? "" : var.wandb_release.chart_version
   wandb_chart_oci = {
     url     = "${trimsuffix(var.chart_repository, "/")}/operator-wandb"
-    version = var.wandb_chart_version
+    version = local.wandb_chart_version
   }
   wandb_chart_repository = {
     url     = var.chart_repository
     name    = "operator-wandb"
-    version = var.wandb_chart_version
+    version = local.wandb_chart_version
   }
   # A repository that needs credentials gets them from the credentials secret
   # (HELM_USERNAME, HELM_PASSWORD), never from the custom resource itself.
-  wandb_chart_auth = var.wandb_chart_version != "" && var.chart_repository_username != ""
+  wandb_chart_auth = local.wandb_chart_version != "" && var.chart_repository_username != ""
   wandb_chart = merge(
-    var.wandb_chart_version == "" ? {} : (startswith(var.chart_repository, "oci://") ? local.wandb_chart_oci : local.wandb_chart_repository),
+    local.wandb_chart_version == "" ? {} : (startswith(var.chart_repository, "oci://") ? local.wandb_chart_oci : local.wandb_chart_repository),
     local.wandb_chart_auth ? { credentialSecret = { name = local.credentials_secret, usernameKey = "HELM_USERNAME", passwordKey = "HELM_PASSWORD" } } : {},
   )
+
+  # Each component's image tag when the release is pinned; the chart's own
+  # (latest, or the release channel's) otherwise.
+  component_repositories = {
+    app                       = "wandb/local"
+    console                   = "wandb/console"
+    api                       = "wandb/megabinary"
+    executor                  = "wandb/megabinary"
+    filemeta                  = "wandb/megabinary"
+    filestream                = "wandb/megabinary"
+    "flat-run-fields-updater" = "wandb/megabinary"
+    glue                      = "wandb/megabinary"
+    "history-reader"          = "wandb/megabinary"
+    "history-updater"         = "wandb/megabinary"
+    "metric-observer"         = "wandb/megabinary"
+    parquet                   = "wandb/megabinary"
+    "parquet-metadata-cache"  = "wandb/megabinary"
+    settingsMigrationJob      = "wandb/megabinary"
+    weave                     = "wandb/weave-python"
+    "weave-trace"             = "wandb/weave-trace"
+    "weave-trace-worker"      = "wandb/weave-trace"
+  }
+  component_images = {
+    for component, repository in local.component_repositories :
+    component => var.wandb_release == null ? {} : { image = { tag = var.wandb_release.image_tags[repository] } }
+  }
+
+  # R-NET-2: every image this deployment runs, as its upstream reference with
+  # the tag deployed (the W&B images need wandb_release); a mirror keeps each
+  # path after the registry host under image_registry.
+  images_to_mirror = concat(
+    ["docker.io/wandb/controller:${var.operator_image_tag}"],
+    [for repository in ["wandb/local", "wandb/console", "wandb/megabinary", "wandb/weave-python", "wandb/weave-trace"] : "docker.io/${repository}:${var.wandb_release == null ? "latest" : var.wandb_release.image_tags[repository]}"],
+    ["docker.io/bitnamilegacy/redis:7.2.4-debian-12-r9", "docker.io/otel/opentelemetry-collector-contrib:0.97.0", "quay.io/prometheus/prometheus:v2.47.0", "quay.io/prometheus-operator/prometheus-config-reloader:v0.67.0", "docker.io/alpine/k8s:1.31.12", "docker.io/bitnamilegacy/clickhouse:25.7.5-debian-12-r0", "docker.io/bitnamilegacy/clickhouse-keeper:25.7.5-debian-12-r0"],
+    # The controllers this layer installs beside W&B on this cloud.
+    [],
+  )
+
+  # R-NET-2: the prometheus-community images ignore repositoryPrefix and
+  # imageRegistry (charts/operator-wandb test snapshots keep quay.io), so they
+  # are pointed at the mirror by name (the subchart is aliased `instance`).
+  mirror_values = var.image_registry == "" ? {} : {
+    prometheus = {
+      instance = {
+        server = {
+          image = { repository = "${var.image_registry}/prometheus/prometheus" }
+        }
+        configmapReload = {
+          prometheus = {
+            image = { repository = "${var.image_registry}/prometheus-operator/prometheus-config-reloader" }
+          }
+        }
+      }
+    }
+  }
 
   # Weave traces live in ClickHouse: the external server when clickhouse_host
   # is set, otherwise the chart's single in-cluster server.
@@ -53,16 +110,25 @@ locals {
   credentials = merge(
     {
       license = var.license
-      # The chart places the password in a MySQL DSN and URL-decodes it
-      # elsewhere, so it is stored URL-encoded.
-      MYSQL_PASSWORD = urlencode(local.mysql_password)
+      # One key, two readers: the chart places it in a MySQL DSN (URL-decoded
+      # by W&B, and by app's init-db container with Python's unquote_plus), and
+      # its bundled mysqld exporter reads it raw (charts/operator-wandb
+      # templates/_mysql.tpl, charts/prometheus/charts/mysql-exporter). The
+      # infrastructure module generates the password from URL-unreserved
+      # characters only, where both readings agree (a precondition checks it):
+      # Terraform's urlencode would write a space as +, which unquote_plus reads
+      # back but the exporter would not.
+      MYSQL_PASSWORD = local.mysql_password
     },
     local.clickhouse_external ? { CLICKHOUSE_PASSWORD = var.clickhouse_password } : {},
     # The operator's pull of the pinned operator-wandb chart (spec.chart).
     local.wandb_chart_auth ? { HELM_USERNAME = var.chart_repository_username, HELM_PASSWORD = var.chart_repository_password } : {},
+    # What this cloud's bucket needs besides the workload identity.
+    local.cloud_credentials,
   )
 
-  mysql_password = data.google_secret_manager_secret_version.db_password.secret_data
+  mysql_password    = data.google_secret_manager_secret_version.db_password.secret_data
+  cloud_credentials = {}
 
   # Workload identity: every W&B service account acts as the W&B Google
   # service account (the infrastructure module binds these names).
@@ -74,7 +140,7 @@ locals {
   oidc_issuer = "https://container.googleapis.com/v1/projects/${var.project_id}/locations/${var.region}/clusters/${var.cluster_name}"
 
   # What the operator renders with the operator-wandb chart (spec.values).
-  wandb_values = {
+  wandb_values = merge(local.mirror_values, {
     global = {
       host          = "https://${var.domain}"
       cloudProvider = "gcp"
@@ -141,28 +207,28 @@ locals {
       }
     }
 
-    app = {
+    app = merge(local.component_images["app"], {
       serviceAccount = {
         name        = "wandb-app"
         annotations = local.service_account_annotations
       }
 
       internalJWTMap = [
-        for account in ["weave-trace", "weave-trace-worker"] : {
-          subject = "system:serviceaccount:${var.wandb_namespace}:${local.release}-${account}"
+        for account in ["wandb-weave-trace", "wandb-weave-trace-worker"] : {
+          subject = "system:serviceaccount:${var.wandb_namespace}:${account}"
           issuer  = local.oidc_issuer
         }
       ]
-    }
+    })
 
-    api = {
+    api = merge(local.component_images["api"], {
       serviceAccount = {
         name        = "wandb-api"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    console = {
+    console = merge(local.component_images["console"], {
       serviceAccount = {
         name        = "wandb-console"
         annotations = local.service_account_annotations
@@ -171,78 +237,113 @@ locals {
       extraEnv = {
         BUCKET_ACCESS_IDENTITY = var.service_account_email
       }
-    }
+    })
 
-    executor = {
+    executor = merge(local.component_images["executor"], {
       serviceAccount = {
         name        = "wandb-executor"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    filemeta = {
+    filemeta = merge(local.component_images["filemeta"], {
       serviceAccount = {
         name        = "wandb-filemeta"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    filestream = {
+    filestream = merge(local.component_images["filestream"], {
       serviceAccount = {
         name        = "wandb-filestream"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    "flat-run-fields-updater" = {
+    "flat-run-fields-updater" = merge(local.component_images["flat-run-fields-updater"], {
       serviceAccount = {
         name        = "wandb-flat-run-fields-updater"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    glue = {
+    glue = merge(local.component_images["glue"], {
       serviceAccount = {
         name        = "wandb-glue"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    parquet = {
+    "history-reader" = merge(local.component_images["history-reader"], {
+      serviceAccount = {
+        name        = "wandb-history-reader"
+        annotations = local.service_account_annotations
+      }
+    })
+
+    "history-updater" = merge(local.component_images["history-updater"], {
+      serviceAccount = {
+        name        = "wandb-history-updater"
+        annotations = local.service_account_annotations
+      }
+    })
+
+    "metric-observer" = merge(local.component_images["metric-observer"], {
+      serviceAccount = {
+        name        = "wandb-metric-observer"
+        annotations = local.service_account_annotations
+      }
+    })
+
+    parquet = merge(local.component_images["parquet"], {
       serviceAccount = {
         name        = "wandb-parquet"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    settingsMigrationJob = {
+    "parquet-metadata-cache" = merge(local.component_images["parquet-metadata-cache"], {
+      serviceAccount = {
+        name        = "wandb-parquet-metadata-cache"
+        annotations = local.service_account_annotations
+      }
+    })
+
+    settingsMigrationJob = merge(local.component_images["settingsMigrationJob"], {
       serviceAccount = {
         name        = "wandb-settings-migration-job"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    weave = {
+    weave = merge(local.component_images["weave"], {
       serviceAccount = {
         name        = "wandb-weave"
         annotations = local.service_account_annotations
       }
-    }
+    })
 
-    "weave-trace" = {
+    "weave-trace" = merge(local.component_images["weave-trace"], {
       install = true
 
       serviceAccount = {
         name        = "wandb-weave-trace"
         annotations = local.service_account_annotations
       }
-    }
+    })
+
+    "weave-trace-worker" = merge(local.component_images["weave-trace-worker"], {
+      serviceAccount = {
+        name        = "wandb-weave-trace-worker"
+        annotations = local.service_account_annotations
+      }
+    })
 
     # The chart's single in-cluster ClickHouse, only without an external one.
     clickhouse = {
       install = !local.clickhouse_external
     }
-  }
+  })
 
   # The W&B instance (apps.wandb.com/v1 WeightsAndBiases).
   wandb_cr = {

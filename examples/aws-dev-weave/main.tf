@@ -406,20 +406,38 @@ variable "access_log_retention_days" {
 
 variable "wandb_namespace" {
   type        = string
-  description = "Kubernetes namespace of the W&B workloads whose service accounts may use the bucket role."
+  description = "Kubernetes namespace of the W&B instance; its service accounts in wandb_service_accounts may assume the bucket role (IRSA). The application layer reads it from this module's output."
   default     = "default"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.wandb_namespace))
+    error_message = "wandb_namespace must be a Kubernetes namespace name."
+  }
 }
 
-variable "app_port" {
+variable "wandb_service_accounts" {
+  type        = list(string)
+  description = "The W&B components' Kubernetes service accounts (in wandb_namespace) that may assume the bucket role (IRSA): those of the components that read or write the bucket, as the application layer names them."
+  default     = ["wandb-app", "wandb-api", "wandb-console", "wandb-executor", "wandb-filemeta", "wandb-filestream", "wandb-flat-run-fields-updater", "wandb-glue", "wandb-history-reader", "wandb-history-updater", "wandb-metric-observer", "wandb-parquet", "wandb-parquet-metadata-cache", "wandb-settings-migration-job", "wandb-weave", "wandb-weave-trace", "wandb-weave-trace-worker"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for s in var.wandb_service_accounts : can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", s))])
+    error_message = "wandb_service_accounts must be Kubernetes service account names."
+  }
+}
+
+variable "db_password_version" {
   type        = number
-  description = "Port the W&B application serves HTTP on (the load balancer's target port)."
-  default     = 8080
-}
+  description = "Generation of the MySQL password. Terraform generates it and writes it only to write-only arguments (the cluster and a Secrets Manager secret): it never rotates behind W&B's back, and never enters code, plan or state. Increase it to rotate, then apply the application layer again."
+  default     = 1
+  nullable    = false
 
-variable "health_check_path" {
-  type        = string
-  description = "Readiness path the load balancer checks on the W&B application."
-  default     = "/ready"
+  validation {
+    condition     = var.db_password_version >= 1 && floor(var.db_password_version) == var.db_password_version
+    error_message = "db_password_version must be a whole number, 1 or more."
+  }
 }
 
 variable "tags" {
@@ -464,6 +482,12 @@ locals {
   aurora_parameter_families = {
     "8.0" = "aurora-mysql8.0"
     "8.4" = "aurora-mysql8.4"
+  }
+
+  # The W&B service port of each route the load balancer forwards (security groups).
+  route_ports = {
+    "app"         = 8080
+    "weave-trace" = 8722
   }
 
   manage_dns      = var.dns_zone_name != ""
@@ -1055,6 +1079,36 @@ resource "aws_iam_role_policy_attachment" "ebs_csi" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 }
 
+# W&B's volumes are encrypted with the module's key (the application layer's
+# StorageClass names it); the managed policy above covers only AWS-managed keys.
+# What the driver needs of a customer-managed key, as the aws-ebs-csi-driver
+# documentation gives it (docs/install.md, "KMS encryption").
+data "aws_iam_policy_document" "ebs_csi_kms" {
+  statement {
+    sid       = "GrantsForEbs"
+    actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    resources = [aws_kms_key.this.arn]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "ebs_csi_kms" {
+  name   = "volume-encryption-key"
+  role   = aws_iam_role.ebs_csi.id
+  policy = data.aws_iam_policy_document.ebs_csi_kms.json
+}
+
 # R-K8S-3: the EBS CSI driver provisions PersistentVolumes.
 resource "aws_eks_addon" "ebs_csi" {
   cluster_name                = aws_eks_cluster.this.name
@@ -1315,10 +1369,38 @@ resource "aws_db_parameter_group" "metadata" {
   }
 }
 
+# ---- The MySQL password -------------------------------------------------------
+# Generated in memory during apply (an ephemeral resource) and written only to
+# write-only arguments: the cluster's master password and a Secrets Manager
+# secret the application layer reads. It never appears in this code, the plan,
+# the state or an output. Terraform owns it: unlike an RDS-managed password
+# (manage_master_user_password), which RDS rotates every 7 days while W&B keeps
+# the copy it was installed with, it changes only when var.db_password_version
+# does. URL-unreserved characters only (letters and digits): W&B reads the same
+# secret key through a URL-decoding DSN and, raw, through its mysqld exporter.
+ephemeral "aws_secretsmanager_random_password" "db" {
+  password_length     = 32
+  exclude_punctuation = true
+  include_space       = false
+}
+
+resource "aws_secretsmanager_secret" "db_password" {
+  # checkov:skip=CKV2_AWS_57: Rotation is var.db_password_version: the password must change in the database and in W&B's Kubernetes secret together (apply both layers), which a Secrets Manager rotation Lambda cannot do.
+  name_prefix             = "${local.name}-db-password-"
+  description             = "MySQL password of ${local.name}-metadata (W&B)"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
+}
+
+resource "aws_secretsmanager_secret_version" "db_password" {
+  secret_id                = aws_secretsmanager_secret.db_password.id
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.db.random_password
+  secret_string_wo_version = var.db_password_version
+}
+
 # R-DB-2: automated daily backups kept var.backup_retention_days (>= 7) days in
 # AWS Backup storage, taken in var.db_backup_window. R-DB-3: Aurora storage is
-# SSD-backed. The master password is generated and kept by RDS in Secrets
-# Manager: it never appears in this code or in Terraform state.
+# SSD-backed.
 resource "aws_rds_cluster" "metadata" {
   # checkov:skip=CKV2_AWS_8: R-DB-2 is met by Aurora's automated backups (daily, var.backup_retention_days, point-in-time restore); an AWS Backup plan would duplicate them. Attach the cluster to the organisation's plan where one exists.
   # checkov:skip=CKV_AWS_326: Recovery is point-in-time restore from the automated backups (R-DB-2); Backtrack bills every change record, can only be turned on when the cluster is created and rules out Aurora Global Database.
@@ -1331,8 +1413,8 @@ resource "aws_rds_cluster" "metadata" {
   apply_immediately                   = var.db_apply_immediately
   database_name                       = "wandb_local"
   master_username                     = "wandb"
-  manage_master_user_password         = true
-  master_user_secret_kms_key_id       = aws_kms_key.this.arn
+  master_password_wo                  = ephemeral.aws_secretsmanager_random_password.db.random_password
+  master_password_wo_version          = var.db_password_version
   port                                = 3306
   db_subnet_group_name                = aws_db_subnet_group.metadata.name
   vpc_security_group_ids              = [aws_security_group.metadata.id]
@@ -1548,10 +1630,12 @@ data "aws_iam_policy_document" "wandb_assume" {
       identifiers = [aws_iam_openid_connect_provider.eks.arn]
     }
 
+    # The W&B components' service accounts only: not every workload in the
+    # namespace (the chart's Redis, ClickHouse, anything deployed there).
     condition {
-      test     = "StringLike"
+      test     = "StringEquals"
       variable = "${local.oidc_issuer}:sub"
-      values   = ["system:serviceaccount:${var.wandb_namespace}:*"]
+      values   = [for account in var.wandb_service_accounts : "system:serviceaccount:${var.wandb_namespace}:${account}"]
     }
 
     condition {
@@ -1780,21 +1864,26 @@ resource "aws_vpc_security_group_ingress_rule" "lb_http" {
   cidr_ipv4         = each.value
 }
 
+# The ports of the W&B services the load balancer forwards to (one per route).
 resource "aws_vpc_security_group_egress_rule" "lb_to_app" {
+  for_each = local.route_ports
+
   security_group_id = aws_security_group.lb.id
-  description       = "To the W&B pods"
+  description       = "To the W&B pods (${each.key})"
   ip_protocol       = "tcp"
-  from_port         = var.app_port
-  to_port           = var.app_port
+  from_port         = each.value
+  to_port           = each.value
   cidr_ipv4         = local.vpc_cidr
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_from_lb" {
+  for_each = local.route_ports
+
   security_group_id            = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
-  description                  = "W&B pods from the load balancer"
+  description                  = "W&B pods (${each.key}) from the load balancer"
   ip_protocol                  = "tcp"
-  from_port                    = var.app_port
-  to_port                      = var.app_port
+  from_port                    = each.value
+  to_port                      = each.value
   referenced_security_group_id = aws_security_group.lb.id
 }
 
@@ -1925,18 +2014,55 @@ resource "aws_wafv2_web_acl_logging_configuration" "wandb" {
   }
 }
 
+# One target group per route of W&B's chart Ingress (catalogs/reference.yaml,
+# wandb.routes): the application layer binds each to its W&B service
+# (TargetGroupBinding), so W&B sees the client's Host header and HTTPS through
+# X-Forwarded-Proto, as behind the chart's own Ingress.
+# / -> the wandb-app service, port 8080.
 resource "aws_lb_target_group" "wandb" {
   name        = "${local.name}-wandb"
   target_type = "ip"
   protocol    = "HTTP"
-  port        = var.app_port
+  port        = 8080
   vpc_id      = local.vpc_id
 
   health_check {
-    path                = var.health_check_path
+    path                = "/ready"
     matcher             = "200"
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+}
+
+# /traces -> the wandb-weave-trace service, port 8722.
+resource "aws_lb_target_group" "weave_trace" {
+  name        = "${local.name}-traces"
+  target_type = "ip"
+  protocol    = "HTTP"
+  port        = 8722
+  vpc_id      = local.vpc_id
+
+  health_check {
+    path                = "/traces/health"
+    matcher             = "200"
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener_rule" "weave_trace" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 20
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.weave_trace.arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/traces", "/traces/*"]
+    }
   }
 }
 
@@ -2078,6 +2204,21 @@ output "url" {
   value       = "https://${var.domain}"
 }
 
+output "domain" {
+  description = "The FQDN W&B serves (the application layer's domain)."
+  value       = var.domain
+}
+
+output "region" {
+  description = "AWS region of the deployment."
+  value       = var.region
+}
+
+output "wandb_namespace" {
+  description = "Kubernetes namespace whose W&B service accounts the bucket role trusts (the application layer's wandb_namespace)."
+  value       = var.wandb_namespace
+}
+
 output "cluster_name" {
   description = "EKS cluster name."
   value       = aws_eks_cluster.this.name
@@ -2139,8 +2280,8 @@ output "db_username" {
 }
 
 output "db_secret_arn" {
-  description = "Secrets Manager secret holding the MySQL password (the password itself is never output)."
-  value       = aws_rds_cluster.metadata.master_user_secret[0].secret_arn
+  description = "Secrets Manager secret holding the MySQL password as a plain string (the password itself is never output)."
+  value       = aws_secretsmanager_secret.db_password.arn
 }
 
 output "bucket_name" {
@@ -2169,8 +2310,13 @@ output "wandb_role_arn" {
 }
 
 output "target_group_arn" {
-  description = "Target group the W&B service binds to (TargetGroupBinding)."
+  description = "Target group for /, which the wandb-app service binds to (TargetGroupBinding)."
   value       = aws_lb_target_group.wandb.arn
+}
+
+output "traces_target_group_arn" {
+  description = "Target group for /traces, which the wandb-weave-trace service binds to (TargetGroupBinding)."
+  value       = aws_lb_target_group.weave_trace.arn
 }
 
 output "load_balancer_dns_name" {

@@ -550,20 +550,29 @@ variable "storage_replication_type" {
   }
 }
 
-variable "wandb_namespace" {
-  type        = string
-  description = "Kubernetes namespace of the W&B workloads whose service accounts use the W&B identity."
-  default     = "default"
+variable "storage_read_logs" {
+  type        = bool
+  description = "Send every blob read of the artifacts account to Log Analytics. Off by default: W&B reads constantly and each read is a billed row; writes and deletes are always logged."
+  default     = false
+  nullable    = false
 }
 
-variable "wandb_service_accounts" {
-  type        = list(string)
-  description = "W&B service accounts federated with the W&B managed identity (workload identity)."
-  default     = ["wandb-app", "wandb-api", "wandb-console", "wandb-executor", "wandb-parquet", "wandb-filestream", "wandb-filemeta", "wandb-glue", "wandb-weave", "wandb-weave-trace", "wandb-settings-migration-job"]
+variable "container_insights_verbose" {
+  type        = bool
+  description = "Container Insights every minute from every namespace. Off by default: Azure's cost-optimised preset (every 5 minutes, system namespaces excluded)."
+  default     = false
+  nullable    = false
+}
+
+variable "wandb_namespace" {
+  type        = string
+  description = "Kubernetes namespace of the W&B instance; the W&B identity trusts its components' service accounts there (wandb-app, wandb-api, wandb-console, wandb-executor, wandb-filemeta, wandb-filestream, wandb-flat-run-fields-updater, wandb-glue, wandb-history-reader, wandb-history-updater, wandb-metric-observer, wandb-parquet, wandb-parquet-metadata-cache, wandb-settings-migration-job, wandb-weave, wandb-weave-trace, wandb-weave-trace-worker). The application layer reads it from this module's output."
+  default     = "default"
+  nullable    = false
 
   validation {
-    condition     = length(var.wandb_service_accounts) > 0 && length(var.wandb_service_accounts) <= 20
-    error_message = "wandb_service_accounts must list 1 to 20 names (a managed identity takes at most 20 federated credentials)."
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.wandb_namespace))
+    error_message = "wandb_namespace must be a Kubernetes namespace name."
   }
 }
 
@@ -1485,16 +1494,17 @@ resource "azurerm_management_lock" "metadata" {
 # ----------------------------------------------------------------------------
 
 # R-LAYER-2 / R-OBJ-2: Azure Blob Storage holds W&B artifacts (models,
-# datasets, run files). Azure AD only: shared keys are off, so pre-signed URLs
-# are user-delegation SAS signed through the W&B identity (R-OBJ-1). R-NET-3:
+# datasets, run files). W&B signs pre-signed URLs (R-OBJ-1) with the account key
+# its chart needs (see azurerm_key_vault_secret.storage_key); the W&B identity
+# also holds the data and user-delegation roles, for keyless access. R-NET-3:
 # the public endpoint stays reachable (HTTPS, TLS 1.2+) for training systems
 # and browsers, which authenticate with Azure AD tokens or those SAS URLs.
 resource "azurerm_storage_account" "artifacts" {
-  # checkov:skip=CKV_AZURE_59: Training systems (R-NET-3) and users' browsers (pre-signed URLs, R-OBJ-1) reach the account from anywhere; every request needs an Entra ID token or a user-delegation SAS, and anonymous blob access is off.
+  # checkov:skip=CKV_AZURE_59: Training systems (R-NET-3) and users' browsers (pre-signed URLs, R-OBJ-1) reach the account from anywhere; every request needs an Entra ID token, a SAS, or the account key (which only W&B holds, through Key Vault), and anonymous blob access is off.
   # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network; with var.air_gapped (R-NET-2) the nodes get one (azurerm_private_endpoint.endpoints["blob"]) next to the public endpoint.
   # checkov:skip=CKV2_AZURE_1: Blobs are encrypted twice at rest with platform-managed keys (infrastructure encryption); a customer-managed key adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_206: var.storage_replication_type keeps data in the region (ZRS in prod survives a zone loss); geo-replication belongs to a DR design that moves the database too (set GZRS then).
-  # checkov:skip=CKV_AZURE_33: W&B uses no queues here, and the provider runs without storage data-plane access (no shared keys), so queue logging cannot be configured; blob reads, writes and deletes are logged (azurerm_monitor_diagnostic_setting.artifacts_blob).
+  # checkov:skip=CKV_AZURE_33: W&B uses no queues here, and the provider runs without storage data-plane access (data_plane_available = false), so queue logging cannot be configured; blob reads, writes and deletes are logged (azurerm_monitor_diagnostic_setting.artifacts_blob).
   name                              = local.storage_account_name
   location                          = azurerm_resource_group.this.location
   resource_group_name               = azurerm_resource_group.this.name
@@ -1505,7 +1515,7 @@ resource "azurerm_storage_account" "artifacts" {
   min_tls_version                   = "TLS1_2"
   https_traffic_only_enabled        = true
   allow_nested_items_to_be_public   = false
-  shared_access_key_enabled         = false
+  shared_access_key_enabled         = true
   default_to_oauth_authentication   = true
   infrastructure_encryption_enabled = true
   cross_tenant_replication_enabled  = false
@@ -1551,9 +1561,27 @@ resource "azurerm_storage_account" "artifacts" {
   }
 }
 
-# Created through Resource Manager (storage_account_id): no shared key needed.
+# W&B's chart (operator-wandb up to 0.43.8) reaches an az:// bucket with the
+# account's access key only (AZURE_STORAGE_KEY from its bucket secret:
+# charts/operator-wandb templates/_env.tpl and _bucket.tpl; W&B's own Azure module
+# passes primary_access_key). Keyless access through workload identity and
+# user-delegation SAS arrives with operator-wandb 0.44.0 (wandb/helm-charts#606,
+# docs/app-layer.md). The key lives in Key Vault, where the application layer
+# reads it at apply time into the credentials secret.
+resource "azurerm_key_vault_secret" "storage_key" {
+  # checkov:skip=CKV_AZURE_41: The key does not expire at the storage account; an expiry date here would only mark a working secret expired. Rotate it with az storage account keys renew, then apply both layers.
+  name         = "${local.name}-storage-key"
+  key_vault_id = azurerm_key_vault.this.id
+  value        = azurerm_storage_account.artifacts.primary_access_key
+  content_type = "Access key of ${local.storage_account_name}"
+  tags         = local.tags
+
+  depends_on = [azurerm_key_vault_access_policy.deployer]
+}
+
+# Created through Resource Manager (storage_account_id).
 resource "azurerm_storage_container" "wandb" {
-  # checkov:skip=CKV2_AZURE_21: The check wants Log Analytics storage insights, which authenticate with the account key that is disabled here; blob reads, writes and deletes go to Log Analytics through azurerm_monitor_diagnostic_setting.artifacts_blob instead.
+  # checkov:skip=CKV2_AZURE_21: The check wants classic storage analytics logging, a data-plane setting the provider does not manage here (data_plane_available = false); blob writes and deletes go to Log Analytics through azurerm_monitor_diagnostic_setting.artifacts_blob instead.
   name                  = "wandb"
   storage_account_id    = azurerm_storage_account.artifacts.id
   container_access_type = "private"
@@ -1570,8 +1598,14 @@ resource "azurerm_monitor_diagnostic_setting" "artifacts_blob" {
   target_resource_id         = "${azurerm_storage_account.artifacts.id}/blobServices/default"
   log_analytics_workspace_id = azurerm_log_analytics_workspace.this.id
 
-  enabled_log {
-    category = "StorageRead"
+  # Every read is a billed Log Analytics row, and W&B reads constantly (every
+  # artifact download, every pre-signed URL): reads are opt-in.
+  dynamic "enabled_log" {
+    for_each = var.storage_read_logs ? ["StorageRead"] : []
+
+    content {
+      category = enabled_log.value
+    }
   }
 
   enabled_log {
@@ -1606,15 +1640,281 @@ resource "azurerm_user_assigned_identity" "wandb" {
   tags                = local.tags
 }
 
-resource "azurerm_federated_identity_credential" "wandb" {
-  for_each = toset(var.wandb_service_accounts)
-
-  name                = "${local.name}-${each.value}"
+# One federated credential per W&B service account (the contract's names,
+# catalogs/reference.yaml), written one after another: Azure refuses concurrent
+# writes of federated credentials under one managed identity
+# (ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity,
+# hashicorp/terraform-provider-azurerm#19968), which a for_each would make. At
+# most 20 per identity.
+resource "azurerm_federated_identity_credential" "wandb_app" {
+  name                = "${local.name}-wandb-app"
   resource_group_name = azurerm_resource_group.this.name
   parent_id           = azurerm_user_assigned_identity.wandb.id
   issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
   audience            = ["api://AzureADTokenExchange"]
-  subject             = "system:serviceaccount:${var.wandb_namespace}:${each.value}"
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-app"
+}
+
+resource "azurerm_federated_identity_credential" "wandb_api" {
+  name                = "${local.name}-wandb-api"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-api"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_app]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_console" {
+  name                = "${local.name}-wandb-console"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-console"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_api]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_executor" {
+  name                = "${local.name}-wandb-executor"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-executor"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_console]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_filemeta" {
+  name                = "${local.name}-wandb-filemeta"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-filemeta"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_executor]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_filestream" {
+  name                = "${local.name}-wandb-filestream"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-filestream"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_filemeta]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_flat_run_fields_updater" {
+  name                = "${local.name}-wandb-flat-run-fields-updater"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-flat-run-fields-updater"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_filestream]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_glue" {
+  name                = "${local.name}-wandb-glue"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-glue"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_flat_run_fields_updater]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_history_reader" {
+  name                = "${local.name}-wandb-history-reader"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-history-reader"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_glue]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_history_updater" {
+  name                = "${local.name}-wandb-history-updater"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-history-updater"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_history_reader]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_metric_observer" {
+  name                = "${local.name}-wandb-metric-observer"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-metric-observer"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_history_updater]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_parquet" {
+  name                = "${local.name}-wandb-parquet"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-parquet"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_metric_observer]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_parquet_metadata_cache" {
+  name                = "${local.name}-wandb-parquet-metadata-cache"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-parquet-metadata-cache"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_parquet]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_settings_migration_job" {
+  name                = "${local.name}-wandb-settings-migration-job"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-settings-migration-job"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_parquet_metadata_cache]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_weave" {
+  name                = "${local.name}-wandb-weave"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-weave"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_settings_migration_job]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_weave_trace" {
+  name                = "${local.name}-wandb-weave-trace"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-weave-trace"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_weave]
+}
+
+resource "azurerm_federated_identity_credential" "wandb_weave_trace_worker" {
+  name                = "${local.name}-wandb-weave-trace-worker"
+  resource_group_name = azurerm_resource_group.this.name
+  parent_id           = azurerm_user_assigned_identity.wandb.id
+  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  audience            = ["api://AzureADTokenExchange"]
+  subject             = "system:serviceaccount:${var.wandb_namespace}:wandb-weave-trace-worker"
+
+  depends_on = [azurerm_federated_identity_credential.wandb_weave_trace]
+}
+
+# gen-tf 0.1 wrote them as one for_each over a wandb_service_accounts variable.
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-app"]
+  to   = azurerm_federated_identity_credential.wandb_app
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-api"]
+  to   = azurerm_federated_identity_credential.wandb_api
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-console"]
+  to   = azurerm_federated_identity_credential.wandb_console
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-executor"]
+  to   = azurerm_federated_identity_credential.wandb_executor
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-filemeta"]
+  to   = azurerm_federated_identity_credential.wandb_filemeta
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-filestream"]
+  to   = azurerm_federated_identity_credential.wandb_filestream
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-flat-run-fields-updater"]
+  to   = azurerm_federated_identity_credential.wandb_flat_run_fields_updater
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-glue"]
+  to   = azurerm_federated_identity_credential.wandb_glue
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-history-reader"]
+  to   = azurerm_federated_identity_credential.wandb_history_reader
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-history-updater"]
+  to   = azurerm_federated_identity_credential.wandb_history_updater
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-metric-observer"]
+  to   = azurerm_federated_identity_credential.wandb_metric_observer
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-parquet"]
+  to   = azurerm_federated_identity_credential.wandb_parquet
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-parquet-metadata-cache"]
+  to   = azurerm_federated_identity_credential.wandb_parquet_metadata_cache
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-settings-migration-job"]
+  to   = azurerm_federated_identity_credential.wandb_settings_migration_job
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-weave"]
+  to   = azurerm_federated_identity_credential.wandb_weave
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-weave-trace"]
+  to   = azurerm_federated_identity_credential.wandb_weave_trace
+}
+
+moved {
+  from = azurerm_federated_identity_credential.wandb["wandb-weave-trace-worker"]
+  to   = azurerm_federated_identity_credential.wandb_weave_trace_worker
 }
 
 # Read, write and delete blobs in the W&B container.
@@ -1874,10 +2174,14 @@ resource "azurerm_monitor_data_collection_rule" "container_insights" {
       name           = "ContainerInsightsExtension"
       extension_name = "ContainerInsights"
       streams        = ["Microsoft-ContainerInsights-Group-Default"]
+      # Azure's cost-optimised preset: every 5 minutes, without the system
+      # namespaces (https://learn.microsoft.com/azure/azure-monitor/containers/container-insights-cost-config);
+      # container_insights_verbose collects everything every minute.
       extension_json = jsonencode({
         dataCollectionSettings = {
-          interval               = "1m"
-          namespaceFilteringMode = "Off"
+          interval               = var.container_insights_verbose ? "1m" : "5m"
+          namespaceFilteringMode = var.container_insights_verbose ? "Off" : "Exclude"
+          namespaces             = var.container_insights_verbose ? [] : ["kube-system", "gatekeeper-system", "azure-arc"]
           enableContainerLogV2   = true
         }
       })
@@ -1954,6 +2258,31 @@ resource "azurerm_monitor_metric_alert" "db_cpu" {
 output "url" {
   description = "The URL users reach W&B at."
   value       = "https://${var.domain}"
+}
+
+output "domain" {
+  description = "The FQDN W&B serves (the application layer's domain)."
+  value       = var.domain
+}
+
+output "subscription_id" {
+  description = "Azure subscription of the deployment."
+  value       = var.subscription_id
+}
+
+output "wandb_namespace" {
+  description = "Kubernetes namespace whose W&B service accounts the W&B identity trusts (the application layer's wandb_namespace)."
+  value       = var.wandb_namespace
+}
+
+output "cert_manager_namespace" {
+  description = "Namespace of the cert-manager service account the DNS-01 identity trusts."
+  value       = var.cert_manager_namespace
+}
+
+output "cert_manager_service_account" {
+  description = "cert-manager's service account the DNS-01 identity trusts."
+  value       = var.cert_manager_service_account
 }
 
 output "tenant_id" {
@@ -2064,6 +2393,11 @@ output "db_name" {
 output "db_username" {
   description = "MySQL user W&B connects as."
   value       = azurerm_mysql_flexible_server.metadata.administrator_login
+}
+
+output "storage_key_secret_id" {
+  description = "Key Vault secret holding the storage account's access key, which W&B's chart needs for an az:// bucket (the key itself is never output)."
+  value       = azurerm_key_vault_secret.storage_key.versionless_id
 }
 
 output "db_password_secret_id" {

@@ -511,8 +511,9 @@ variable "access_log_retention_days" {
 
 variable "wandb_namespace" {
   type        = string
-  description = "Kubernetes namespace of the W&B workloads whose service accounts may act as the W&B Google service account."
+  description = "Kubernetes namespace of the W&B instance; its service accounts in wandb_service_accounts act as the W&B Google service account (workload identity). The application layer reads it from this module's output."
   default     = "default"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.wandb_namespace))
@@ -522,8 +523,9 @@ variable "wandb_namespace" {
 
 variable "wandb_service_accounts" {
   type        = list(string)
-  description = "Kubernetes service accounts (in wandb_namespace) bound to the W&B Google service account through workload identity."
-  default     = ["wandb-app", "wandb-api", "wandb-console", "wandb-executor", "wandb-parquet", "wandb-filestream", "wandb-flat-run-fields-updater", "wandb-weave", "wandb-weave-trace", "wandb-settings-migration-job", "wandb-glue"]
+  description = "The W&B components' Kubernetes service accounts (in wandb_namespace) that act as the W&B Google service account (workload identity): those of the components that read or write the bucket, as the application layer names them."
+  default     = ["wandb-app", "wandb-api", "wandb-console", "wandb-executor", "wandb-filemeta", "wandb-filestream", "wandb-flat-run-fields-updater", "wandb-glue", "wandb-history-reader", "wandb-history-updater", "wandb-metric-observer", "wandb-parquet", "wandb-parquet-metadata-cache", "wandb-settings-migration-job", "wandb-weave", "wandb-weave-trace", "wandb-weave-trace-worker"]
+  nullable    = false
 
   validation {
     condition     = alltrue([for s in var.wandb_service_accounts : can(regex("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", s))])
@@ -1595,6 +1597,16 @@ resource "google_monitoring_alert_policy" "db_cpu" {
 output "url" {
   description = "The URL users reach W&B at."
   value       = "https://${var.domain}"
+}
+
+output "domain" {
+  description = "The FQDN W&B serves (the application layer's domain)."
+  value       = var.domain
+}
+
+output "wandb_namespace" {
+  description = "Kubernetes namespace whose W&B service accounts act as the W&B Google service account (the application layer's wandb_namespace)."
+  value       = var.wandb_namespace
 }
 
 output "project_id" {
