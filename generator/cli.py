@@ -208,6 +208,19 @@ def cli() -> None:
     help="CIDR allowed to reach W&B through the load balancer (default: everywhere, R-NET-3); repeatable.",
 )
 @click.option(
+    "--admin-cidr",
+    "admin_cidrs",
+    multiple=True,
+    help="CIDR allowed to reach the Kubernetes API (and, on Azure, the Key Vault) from outside the network; "
+    "repeatable. Default: none, the API is reachable from inside the network only.",
+)
+@click.option(
+    "--alarm-email",
+    "alarm_emails",
+    multiple=True,
+    help="E-mail address the database CPU alarm notifies (R-DB-4); repeatable. Prod needs one (or the module's alarm_webhook_url).",
+)
+@click.option(
     "--air-gapped",
     is_flag=True,
     default=None,

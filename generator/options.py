@@ -15,6 +15,7 @@ the one reported.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
@@ -73,11 +74,14 @@ OPTION_OF = {
     "backend": "--backend",
     "catalogs": "--catalog",
     "prevent_destroy": "--prevent-destroy",
+    "admin_cidrs": "--admin-cidr",
+    "alarm_emails": "--alarm-email",
 }
 
 # The remote-state backend each cloud's module may declare (partial configuration).
 BACKENDS = {"aws": "s3", "gcp": "gcs", "azure": "azurerm"}
 CIDR_RE = re.compile(r"^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])/(?:3[0-2]|[12]?[0-9])$")
+EMAIL_RE = re.compile(r"^[^@ ]+@[^@ ]+[.][A-Za-z0-9-]+$")  # the modules' alarm_emails rule, character for character
 REGISTRY_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
 
 
@@ -123,6 +127,11 @@ class Options:
     private_endpoint: bool = False
     # Who may reach W&B through the load balancer (R-NET-3: every training system).
     allowed_cidrs: tuple[str, ...] = ()
+    # Who may reach the Kubernetes API (and, on Azure, the Key Vault) from outside the
+    # network: nobody unless given (issue 10: nothing administrative open by default).
+    admin_cidrs: tuple[str, ...] = ()
+    # Who the database CPU alarm notifies (required in prod, here or in the module).
+    alarm_emails: tuple[str, ...] = ()
     # R-NET-2: no internet egress; images and charts from a private mirror.
     air_gapped: bool = False
     image_registry: str | None = None
@@ -261,6 +270,17 @@ def parse_options(values: dict[str, Any]) -> Options:
     return opts
 
 
+def _cidr(option: str, cidr: str) -> None:
+    """An IPv4 network as the clouds take it: a CIDR whose host bits are zero (10.0.0.0/8, not
+    10.0.0.1/8, which the providers refuse at apply). The modules' validations check the same."""
+    if not CIDR_RE.match(cidr):
+        raise OptionError(option, f"{cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+    address, prefix = cidr.split("/")
+    network = ipaddress.ip_network(cidr, strict=False)
+    if str(network.network_address) != address:
+        raise OptionError(option, f"{cidr!r} has host bits set; the network is {network.network_address}/{prefix}")
+
+
 def _cross(opts: Options) -> None:
     """Rules between options (the first failure wins)."""
     if opts.domain and opts.dns_zone and not (
@@ -284,9 +304,19 @@ def _cross(opts: Options) -> None:
         raise OptionError("--public-subnet-id", f"is only used on aws; {opts.cloud} load balancers need no subnet")
     if opts.cloud == "gcp" and len(opts.allowed_cidrs) > 10:
         raise OptionError("--allowed-cidr", "Cloud Armor takes at most 10 ranges per rule on gcp; give 1 to 10")
-    for cidr in opts.allowed_cidrs:
-        if not CIDR_RE.match(cidr):
-            raise OptionError("--allowed-cidr", f"{cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+    for option, cidrs in (("--allowed-cidr", opts.allowed_cidrs), ("--admin-cidr", opts.admin_cidrs)):
+        for cidr in cidrs:
+            _cidr(option, cidr)
+        if len(set(cidrs)) != len(cidrs):
+            raise OptionError(option, "lists the same CIDR twice; give each once")
+    if opts.admin_cidrs and (opts.private_endpoint or opts.air_gapped):
+        raise OptionError(
+            "--admin-cidr",
+            "opens the Kubernetes API to these networks, but --private-endpoint/--air-gapped keep it private; use one or the other",
+        )
+    for email in opts.alarm_emails:
+        if not EMAIL_RE.match(email):
+            raise OptionError("--alarm-email", f"{email!r} is not an e-mail address such as ops@example.com")
     if opts.image_registry is not None and not REGISTRY_RE.match(opts.image_registry):
         raise OptionError("--image-registry", f"{opts.image_registry!r} is not a registry host[:port][/path], e.g. registry.corp.example/wandb")
     if opts.air_gapped and not opts.image_registry:

@@ -29,6 +29,8 @@ class Network:
     public_subnet_ids: tuple[str, ...]
     private_endpoint: bool
     allowed_cidrs: tuple[str, ...]
+    # Who may reach the Kubernetes API from outside the network (none: private only).
+    admin_cidrs: tuple[str, ...]
     air_gapped: bool
     image_registry: str | None
 
@@ -137,6 +139,8 @@ class Plan:
     # databases, keys, Key Vault): Terraform then refuses a plan that deletes one.
     prevent_destroy: bool
     tags: dict[str, str]
+    # Who the database CPU alarm notifies (R-DB-4).
+    alarm_emails: tuple[str, ...]
     node: NodeSize
     db: DbSize
     alarm: DbAlarm
@@ -217,6 +221,10 @@ def canonical_command(opts: Options) -> str:
         args.append("--private-endpoint")
     for cidr in opts.allowed_cidrs:
         args += ["--allowed-cidr", cidr]
+    for cidr in opts.admin_cidrs:
+        args += ["--admin-cidr", cidr]
+    for email in opts.alarm_emails:
+        args += ["--alarm-email", email]
     if opts.air_gapped:
         args.append("--air-gapped")
     if opts.image_registry is not None:
@@ -278,6 +286,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         deletion_protection=policy.deletion_protection,
         prevent_destroy=policy.prevent_destroy if opts.prevent_destroy is None else opts.prevent_destroy,
         tags=dict(sorted(opts.tags.items())),
+        alarm_emails=tuple(opts.alarm_emails),
         node=sizing.node,
         db=sizing.db,
         alarm=ref.db_cpu_alarm,
@@ -299,6 +308,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
             private_endpoint=opts.private_endpoint,
             # R-NET-3: by default every network may reach W&B.
             allowed_cidrs=tuple(opts.allowed_cidrs) or ("0.0.0.0/0",),
+            admin_cidrs=tuple(opts.admin_cidrs),
             air_gapped=opts.air_gapped,
             image_registry=opts.image_registry,
         ),

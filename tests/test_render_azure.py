@@ -162,8 +162,9 @@ def test_workload_identity_oidc_and_entra_id() -> None:
     aad = one(cluster, "azure_active_directory_role_based_access_control")
     assert aad["azure_rbac_enabled"] is True
     assert aad["admin_group_object_ids"] == "${var.cluster_admin_group_object_ids}"
+    # Issue 10: a public API server admits the admin networks and the module's own egress address only.
     assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == (
-        "${local.private_cluster ? [] : var.api_server_authorized_ip_ranges}"
+        "${local.private_cluster ? [] : concat(var.api_server_authorized_ip_ranges, local.egress_cidrs)}"
     )
 
 
@@ -351,7 +352,7 @@ def test_private_cluster_drops_authorized_ranges() -> None:
     assert variable_default(d, "private_cluster") is True
     # Authorized IP ranges apply to a public API server only; Azure refuses them on a private one.
     assert one(cluster, "api_server_access_profile")["authorized_ip_ranges"] == (
-        "${local.private_cluster ? [] : var.api_server_authorized_ip_ranges}"
+        "${local.private_cluster ? [] : concat(var.api_server_authorized_ip_ranges, local.egress_cidrs)}"
     )
     assert any("!(var.private_cluster || var.air_gapped)" in c for c in validations(d, "api_server_authorized_ip_ranges"))
 

@@ -384,7 +384,10 @@ def test_cpu_alert_policy(env: str, products: str) -> None:
     assert threshold["comparison"] == "COMPARISON_GT"
     assert threshold["threshold_value"] == "${var.db_cpu_alarm_threshold / 100}"
     assert threshold["duration"] == "${var.db_cpu_alarm_period_seconds}s"
-    assert policy["notification_channels"] == "${[for channel in google_monitoring_notification_channel.email : channel.id]}"
+    assert policy["notification_channels"] == (
+        "${concat([for channel in google_monitoring_notification_channel.email : channel.id], "
+        "google_monitoring_notification_channel.webhook[*].id)}"
+    )
     channel = resource(d, "google_monitoring_notification_channel.email")
     assert channel["for_each"] == "${toset(var.alarm_emails)}"
     assert channel["type"] == "email"
@@ -543,8 +546,8 @@ def test_every_labelable_resource_gets_the_labels(env: str, products: str) -> No
     found = 0
     for address, body in blocks(doc(env, products), "resource").items():
         for path, value in _labelled(body, schemas[address.split(".")[0]], address):
-            if path == "google_monitoring_notification_channel.email.labels":
-                continue  # the channel's configuration (email_address), not resource labels
+            if path in ("google_monitoring_notification_channel.email.labels", "google_monitoring_notification_channel.webhook.labels"):
+                continue  # the channel's configuration (email_address, url), not resource labels
             if re.search(r"\.node_config\[0\]\.labels$", path):
                 continue  # Kubernetes node labels, not GCP resource labels
             assert value == "${local.labels}", f"{path} = {value!r}"
@@ -627,7 +630,7 @@ def test_default_network_is_created_with_nat(env: str, products: str) -> None:
         assert count_for(resource(d, address)["count"], flags) == 1, address
     assert count_for(blocks(d, "data")["google_compute_subnetwork.existing"]["count"], flags) == 0
     assert variable_default(d, "existing_subnetwork") == ""
-    assert variable_default(d, "private_endpoint") is False
+    assert variable_default(d, "private_endpoint") is True  # issue 10: no public API without --admin-cidr
     assert variable_default(d, "image_registry") == ""
     subnet = resource(d, "google_compute_subnetwork.this")
     assert [r["range_name"] for r in subnet["secondary_ip_range"]] == [
@@ -677,11 +680,12 @@ def test_existing_network_and_subnetwork_go_together() -> None:
     assert '${(var.existing_network == "") == (var.existing_subnetwork == "")}' in conditions
 
 
-@pytest.mark.parametrize("flags", [(), PRIVATE], ids=["public", "private"])
+@pytest.mark.parametrize("flags", [(), PRIVATE, ("--admin-cidr", "203.0.113.0/24")], ids=["default", "private", "admin"])
 def test_private_endpoint_option(flags: tuple[str, ...]) -> None:
     """--private-endpoint: the API server has an internal IP only; authorized networks stay internal."""
     d = doc("prod", "both", *flags)
-    private = bool(flags)
+    # Issue 10: private unless admin networks are given (then public to those networks only).
+    private = "--admin-cidr" not in flags
     assert variable_default(d, "private_endpoint") is private
     cluster = resource(d, "google_container_cluster.this")
     config = one_block(cluster, "private_cluster_config")
@@ -691,7 +695,7 @@ def test_private_endpoint_option(flags: tuple[str, ...]) -> None:
     if private:
         assert authorized == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
     else:
-        assert authorized == ["0.0.0.0/0"]
+        assert authorized == ["203.0.113.0/24"]
     networks = one_block(cluster, "master_authorized_networks_config")["dynamic"][0]["cidr_blocks"]
     assert networks["for_each"] == "${var.cluster_endpoint_authorized_cidrs}"
     conditions = [p["condition"] for p in one_block(cluster, "lifecycle")["precondition"]]

@@ -91,6 +91,11 @@ SAMPLES = {
             ("mysql_version=5.7", False),
             ("mysql_version=8.0", True),
             ("mysql_version=8.4", True),
+            # Issue 10: who the alarm reaches, with the same rules as --alarm-email.
+            ('alarm_emails=["ops@example.com"]', True),
+            ('alarm_emails=["not-an-address"]', False),
+            ("alarm_webhook_url=http://insecure.example", False),
+            ("alarm_webhook_url=https://hooks.example/alert", True),
             ("backup_retention_days=3", False),
             ("backup_retention_days=7", True),
             ("name=Bad_Name", False),

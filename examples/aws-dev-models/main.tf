@@ -112,8 +112,8 @@ variable "vpc_cidr" {
   default     = "10.10.0.0/16"
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 16, false)
-    error_message = "vpc_cidr must be an IPv4 CIDR of /16 or larger."
+    condition     = can(regex("^[0-9.]+/[0-9]+$", var.vpc_cidr)) && try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 16, false)
+    error_message = "vpc_cidr must be an IPv4 network (no host bits set) of /16 or larger."
   }
 }
 
@@ -175,25 +175,38 @@ variable "single_nat_gateway" {
 
 variable "cluster_endpoint_public_access" {
   type        = bool
-  description = "Expose the EKS API endpoint publicly (restricted to cluster_endpoint_public_access_cidrs); private access is always on (gen-tf --private-endpoint turns it off)."
-  default     = true
+  description = "Expose the EKS API endpoint on the internet, to cluster_endpoint_public_access_cidrs only. Off unless admin CIDRs were given (gen-tf --admin-cidr): kubectl, Helm and the application layer then run from inside the VPC (or over VPN, Direct Connect, a bastion). Private access is always on."
+  default     = false
+  nullable    = false
 }
 
 variable "cluster_endpoint_public_access_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach the public EKS API endpoint."
-  default     = ["0.0.0.0/0"]
+  description = "The networks allowed to reach the public EKS API endpoint (gen-tf --admin-cidr). Required with cluster_endpoint_public_access: EKS opens an endpoint without a list to 0.0.0.0/0."
+  default     = []
+  nullable    = false
 
   validation {
-    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0))])
-    error_message = "cluster_endpoint_public_access_cidrs must be IPv4 CIDRs."
+    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "cluster_endpoint_public_access_cidrs must be IPv4 networks (no host bits set) such as 203.0.113.0/24."
   }
 }
 
 variable "cluster_admin_arns" {
   type        = list(string)
-  description = "IAM principal ARNs granted cluster-admin through EKS access entries."
+  description = "IAM roles or users granted cluster-admin through EKS access entries, besides the identity that creates the cluster (which EKS makes admin itself: bootstrap_cluster_creator_admin_permissions). Do not list that identity: EKS refuses a second entry for it (409 ResourceInUseException). Output cluster_admins lists both."
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.cluster_admin_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "cluster_admin_arns must be IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admin."
+  }
+
+  validation {
+    condition     = length(distinct(var.cluster_admin_arns)) == length(var.cluster_admin_arns)
+    error_message = "cluster_admin_arns lists an ARN twice."
+  }
 }
 
 variable "node_instance_type" {
@@ -372,8 +385,26 @@ variable "db_cpu_alarm_period_seconds" {
 
 variable "alarm_emails" {
   type        = list(string)
-  description = "E-mail addresses subscribed to the alarm topic."
+  description = "E-mail addresses the database CPU alarm notifies, subscribed to the alarm topic (each confirms the subscription e-mail SNS sends) (gen-tf --alarm-email)."
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@ ]+@[^@ ]+[.][A-Za-z0-9-]+$", e))])
+    error_message = "alarm_emails must be e-mail addresses such as ops@example.com."
+  }
+}
+
+variable "alarm_webhook_url" {
+  type        = string
+  description = "An HTTPS endpoint (an incident or chat tool) the database CPU alarm also notifies; empty for none."
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_webhook_url == "" || can(regex("^https://[^ ]+$", var.alarm_webhook_url))
+    error_message = "alarm_webhook_url must be empty or an https:// URL."
+  }
 }
 
 variable "ingress_allowed_cidrs" {
@@ -382,8 +413,8 @@ variable "ingress_allowed_cidrs" {
   default     = ["0.0.0.0/0"]
 
   validation {
-    condition     = alltrue([for c in var.ingress_allowed_cidrs : can(cidrhost(c, 0))])
-    error_message = "ingress_allowed_cidrs must be IPv4 CIDRs."
+    condition     = alltrue([for c in var.ingress_allowed_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "ingress_allowed_cidrs must be IPv4 networks (no host bits set) such as 203.0.113.0/24."
   }
 }
 
@@ -865,8 +896,7 @@ resource "aws_cloudwatch_log_group" "cluster" {
 
 # R-LAYER-1 / R-K8S-4: a multi-node cluster on Kubernetes >= 1.29.
 resource "aws_eks_cluster" "this" {
-  # checkov:skip=CKV_AWS_38: The public endpoint admits only var.cluster_endpoint_public_access_cidrs; narrow that list (or turn the endpoint off) to the operators' networks.
-  # checkov:skip=CKV_AWS_39: The public endpoint is var.cluster_endpoint_public_access, on by default so operators and CI outside the VPC can run kubectl and Helm; private access is always on.
+  # checkov:skip=CKV_AWS_339: checkov 3.3.30's list of supported EKS versions ends before the versions EKS offers today; gen-tf's catalog (EKS's own calendar, as of 2026-12-02) accepts only versions EKS still creates, and the default is in standard support.
   name     = local.name
   version  = var.kubernetes_version
   role_arn = aws_iam_role.cluster.arn
@@ -889,6 +919,9 @@ resource "aws_eks_cluster" "this" {
     }
   }
 
+  # The identity that creates the cluster is its admin (an access entry EKS makes
+  # itself); cluster_admin_arns adds others. Changing the bootstrap setting would
+  # replace the cluster, so it stays as EKS created it.
   access_config {
     authentication_mode                         = "API_AND_CONFIG_MAP"
     bootstrap_cluster_creator_admin_permissions = true
@@ -904,6 +937,26 @@ resource "aws_eks_cluster" "this" {
     aws_iam_role_policy_attachment.cluster,
     aws_cloudwatch_log_group.cluster,
   ]
+
+  lifecycle {
+    # EKS opens a public endpoint without a CIDR list to every address.
+    precondition {
+      condition     = !var.cluster_endpoint_public_access || length(var.cluster_endpoint_public_access_cidrs) > 0
+      error_message = "cluster_endpoint_public_access needs cluster_endpoint_public_access_cidrs (gen-tf --admin-cidr): without them EKS opens the API to 0.0.0.0/0."
+    }
+
+    # EKS already made the creating identity an admin (bootstrap): a second access
+    # entry for it fails with 409 ResourceInUseException.
+    precondition {
+      condition     = !contains(var.cluster_admin_arns, data.aws_iam_session_context.current.issuer_arn)
+      error_message = "cluster_admin_arns lists the identity applying this module (${data.aws_iam_session_context.current.issuer_arn}), which EKS already makes cluster admin; remove it."
+    }
+  }
+}
+
+# The role (not the session) of the identity applying the module: the cluster's creator.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
 }
 
 resource "aws_eks_access_entry" "admin" {
@@ -2032,7 +2085,6 @@ resource "aws_lb_target_group" "wandb" {
     unhealthy_threshold = 3
   }
 }
-
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.wandb.arn
   port              = 443
@@ -2142,6 +2194,15 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = each.value
 }
 
+resource "aws_sns_topic_subscription" "alarm_webhook" {
+  count = var.alarm_webhook_url == "" ? 0 : 1
+
+  topic_arn              = aws_sns_topic.alarms.arn
+  protocol               = "https"
+  endpoint               = var.alarm_webhook_url
+  endpoint_auto_confirms = false
+}
+
 # R-DB-4: database CPU above 40% for 5 minutes means it lacks resources.
 resource "aws_cloudwatch_metric_alarm" "db_cpu" {
   alarm_name          = "${local.name}-metadata-cpu"
@@ -2157,8 +2218,13 @@ resource "aws_cloudwatch_metric_alarm" "db_cpu" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
 
+  # The writer, wherever it runs after a failover: the cluster-wide metric averages
+  # the writer with the idle standby, so the writer would have to pass about twice
+  # the threshold before the alarm fired (AWS: "use WRITER or READER role metrics
+  # ... instance roles can change over time", Aurora CloudWatch alarms).
   dimensions = {
     DBClusterIdentifier = aws_rds_cluster.metadata.cluster_identifier
+    Role                = "WRITER"
   }
 }
 
@@ -2204,6 +2270,16 @@ output "cluster_certificate_authority_data" {
 output "kubeconfig_command" {
   description = "Command that writes a kubeconfig entry for the cluster."
   value       = "aws eks update-kubeconfig --region ${var.region} --name ${aws_eks_cluster.this.name}"
+}
+
+output "cluster_admins" {
+  description = "Who administers the cluster: the identity that created it (EKS's bootstrap entry), then cluster_admin_arns."
+  value       = concat([data.aws_iam_session_context.current.issuer_arn], var.cluster_admin_arns)
+}
+
+output "cluster_endpoint_public" {
+  description = "Whether the EKS API is reachable from outside the VPC (only from cluster_endpoint_public_access_cidrs); otherwise run kubectl, Helm and the application layer from inside it."
+  value       = var.cluster_endpoint_public_access
 }
 
 output "oidc_provider_arn" {

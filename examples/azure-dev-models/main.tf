@@ -133,8 +133,8 @@ variable "vnet_cidr" {
   default     = "10.20.0.0/16"
 
   validation {
-    condition     = can(cidrhost(var.vnet_cidr, 0)) && try(tonumber(split("/", var.vnet_cidr)[1]) <= 16, false)
-    error_message = "vnet_cidr must be an IPv4 CIDR of /16 or larger."
+    condition     = can(regex("^[0-9.]+/[0-9]+$", var.vnet_cidr)) && try(cidrhost(var.vnet_cidr, 0) == split("/", var.vnet_cidr)[0], false) && try(tonumber(split("/", var.vnet_cidr)[1]) <= 16, false)
+    error_message = "vnet_cidr must be an IPv4 network (no host bits set) of /16 or larger."
   }
 }
 
@@ -145,7 +145,7 @@ variable "service_cidr" {
 
   validation {
     condition     = can(cidrhost(var.service_cidr, 10))
-    error_message = "service_cidr must be an IPv4 CIDR."
+    error_message = "service_cidr must be an IPv4 network (no host bits set)."
   }
 }
 
@@ -212,12 +212,13 @@ variable "private_cluster" {
 
 variable "api_server_authorized_ip_ranges" {
   type        = list(string)
-  description = "CIDRs allowed to reach the public AKS API server; empty allows any address (access still needs Entra ID). Must be empty with private_cluster or air_gapped (a private API server has no public address to restrict)."
+  description = "The networks allowed to reach the public AKS API server (gen-tf --admin-cidr), besides the module's NAT egress address, which the nodes and anything else inside the network use. Azure would admit any address with an empty list: with an existing network, give at least one or set private_cluster. Must be empty with private_cluster or air_gapped (a private API server has no public address to restrict)."
   default     = []
+  nullable    = false
 
   validation {
-    condition     = alltrue([for c in var.api_server_authorized_ip_ranges : can(cidrhost(c, 0))])
-    error_message = "api_server_authorized_ip_ranges must be IPv4 CIDRs."
+    condition     = alltrue([for c in var.api_server_authorized_ip_ranges : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "api_server_authorized_ip_ranges must be IPv4 networks (no host bits set) such as 203.0.113.0/24."
   }
 
   validation {
@@ -274,6 +275,18 @@ variable "app_deployer_object_ids" {
   validation {
     condition     = alltrue([for id in var.app_deployer_object_ids : can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", id))])
     error_message = "app_deployer_object_ids must be object ID GUIDs."
+  }
+}
+
+variable "key_vault_allowed_cidrs" {
+  type        = list(string)
+  description = "The networks allowed to reach the Key Vault (gen-tf --admin-cidr): where Terraform runs for either layer, since both read or write the database password there. The module's NAT egress address (anything inside the network) and trusted Azure services are always allowed; everything else is denied."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.key_vault_allowed_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "key_vault_allowed_cidrs must be IPv4 networks (no host bits set) such as 203.0.113.0/24."
   }
 }
 
@@ -513,8 +526,26 @@ variable "db_cpu_alarm_window" {
 
 variable "alarm_emails" {
   type        = list(string)
-  description = "E-mail addresses the alert's action group notifies."
+  description = "E-mail addresses the database CPU alarm notifies, through the alert's action group (gen-tf --alarm-email)."
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@ ]+@[^@ ]+[.][A-Za-z0-9-]+$", e))])
+    error_message = "alarm_emails must be e-mail addresses such as ops@example.com."
+  }
+}
+
+variable "alarm_webhook_url" {
+  type        = string
+  description = "An HTTPS endpoint (an incident or chat tool) the database CPU alarm also notifies; empty for none."
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_webhook_url == "" || can(regex("^https://[^ ]+$", var.alarm_webhook_url))
+    error_message = "alarm_webhook_url must be empty or an https:// URL."
+  }
 }
 
 variable "ingress_allowed_cidrs" {
@@ -523,8 +554,8 @@ variable "ingress_allowed_cidrs" {
   default     = ["0.0.0.0/0"]
 
   validation {
-    condition     = length(var.ingress_allowed_cidrs) > 0 && alltrue([for c in var.ingress_allowed_cidrs : can(cidrhost(c, 0))])
-    error_message = "ingress_allowed_cidrs must list one or more IPv4 CIDRs."
+    condition     = length(var.ingress_allowed_cidrs) > 0 && alltrue([for c in var.ingress_allowed_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "ingress_allowed_cidrs must list one or more IPv4 networks (no host bits set)."
   }
 }
 
@@ -665,6 +696,10 @@ locals {
 
   # An air-gapped cluster has no route to a public API endpoint.
   private_cluster = var.private_cluster || var.air_gapped
+
+  # The module's NAT egress address: the nodes and any runner inside the network
+  # reach public endpoints (the AKS API, Key Vault) from it.
+  egress_cidrs = [for ip in azurerm_public_ip.nat[*].ip_address : "${ip}/32"]
 
   # The shorter prefix of service_cidr and vnet_cidr: the cluster's check
   # that the two do not overlap compares both networks at this length.
@@ -842,6 +877,14 @@ resource "azurerm_public_ip" "nat" {
   tags                = local.tags
 }
 
+# Zones: a Standard NAT gateway lives in one zone at most, and a subnet takes one
+# NAT gateway ("A subnet can't be attached to more than one NAT gateway", Azure
+# NAT gateway resource docs). The node subnet spans the node zones, so its egress
+# cannot survive the loss of the NAT gateway's zone with this SKU: zone-resilient
+# egress needs a zonal stack (a subnet, node pool and NAT gateway per zone) or
+# the zone-redundant StandardV2 SKU, which azurerm supports from 4.67 (beyond the
+# provider version gen-tf checks its output against, 4.55). What is lost in that
+# case is new outbound connections; ingress, the database and storage stay up.
 resource "azurerm_nat_gateway" "this" {
   count = local.nat_gateway ? 1 : 0
 
@@ -979,8 +1022,7 @@ resource "azurerm_role_assignment" "cluster_network" {
 # R-LAYER-1 / R-K8S-4: a multi-node cluster on Kubernetes >= 1.29, patched
 # automatically within the chosen minor version.
 resource "azurerm_kubernetes_cluster" "this" {
-  # checkov:skip=CKV_AZURE_6: The API server admits var.api_server_authorized_ip_ranges, open by default so operators and CI outside the network can run kubectl and Helm; every request still needs an Entra ID identity (local accounts are off).
-  # checkov:skip=CKV_AZURE_115: The API server is private when var.private_cluster or var.air_gapped is set (gen-tf --private-endpoint, --air-gapped); otherwise it is public so operators and CI outside the virtual network can reach it, requires Entra ID sign-in and can be narrowed with var.api_server_authorized_ip_ranges.
+  # checkov:skip=CKV_AZURE_115: A private API server (var.private_cluster, gen-tf --private-endpoint) is fixed when the cluster is created, and needs a runner inside the network for both layers; the public one admits only the module's NAT egress address and var.api_server_authorized_ip_ranges (gen-tf --admin-cidr), and every request needs an Entra ID identity (local accounts are off).
   # checkov:skip=CKV_AZURE_117: Node disks are encrypted at rest with platform-managed keys; a disk encryption set (customer-managed key) adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_226: The reference sizes (Standard_E*_v5) have no local temporary disk, so ephemeral OS disks are not possible; the OS disk is a managed disk of the sized capacity.
   # checkov:skip=CKV_AZURE_227: Encryption at host needs the EncryptionAtHost feature registered on the subscription; turn it on with var.node_host_encryption once it is. Managed disks are encrypted at rest regardless.
@@ -1017,8 +1059,10 @@ resource "azurerm_kubernetes_cluster" "this" {
   # Authorized IP ranges apply to a public API server only.
   private_cluster_enabled = local.private_cluster
 
+  # Only the admin networks and the module's own egress address (the nodes, and
+  # runners inside the network) reach a public API server.
   api_server_access_profile {
-    authorized_ip_ranges = local.private_cluster ? [] : var.api_server_authorized_ip_ranges
+    authorized_ip_ranges = local.private_cluster ? [] : concat(var.api_server_authorized_ip_ranges, local.egress_cidrs)
   }
 
   # The system pool: AKS's own add-ons only (CriticalAddonsOnly taint), small x86
@@ -1130,6 +1174,12 @@ resource "azurerm_kubernetes_cluster" "this" {
   lifecycle {
     ignore_changes = [default_node_pool[0].node_count]
 
+    # Azure admits any address when the list is empty.
+    precondition {
+      condition     = local.private_cluster || length(var.api_server_authorized_ip_ranges) + length(local.egress_cidrs) > 0
+      error_message = "With an existing network the module knows no egress address: give api_server_authorized_ip_ranges (gen-tf --admin-cidr) or set private_cluster, or the AKS API would admit every address."
+    }
+
     # Service addresses must not overlap the module's virtual network (an
     # existing network's ranges are its owner's to check); two CIDRs overlap
     # when they share the network of the shorter prefix.
@@ -1152,6 +1202,7 @@ resource "azurerm_kubernetes_cluster" "this" {
 # rolled out through a temporary pool (temporary_name_for_rotation): it takes the
 # pods before the old nodes are drained (at most drain_timeout_in_minutes each).
 resource "azurerm_kubernetes_cluster_node_pool" "wandb" {
+  # checkov:skip=CKV_AZURE_227: Encryption at host needs the EncryptionAtHost feature registered on the subscription; turn it on with var.node_host_encryption once it is. Managed disks are encrypted at rest regardless.
   name                        = "wandb"
   temporary_name_for_rotation = "wandbtmp"
   kubernetes_cluster_id       = azurerm_kubernetes_cluster.this.id
@@ -1279,9 +1330,8 @@ resource "azurerm_private_dns_zone_virtual_network_link" "mysql" {
 # data-plane role assignment can take minutes to propagate and would fail
 # the first apply's secret write.
 resource "azurerm_key_vault" "this" {
-  # checkov:skip=CKV_AZURE_109: Terraform writes the secret from wherever it runs and pods read it through the vault's public endpoint; every request needs an Entra ID identity with an access policy on this vault, which holds this one secret.
-  # checkov:skip=CKV_AZURE_189: Same as above: closing the public endpoint would need Terraform inside the network too; the nodes get a private endpoint and DNS zone with var.air_gapped (azurerm_private_endpoint.endpoints["key_vault"]).
-  # checkov:skip=CKV2_AZURE_32: Same as above: access is by Entra ID identity and access policy, not by network location; the private endpoint exists only with var.air_gapped (R-NET-2), for the nodes.
+  # checkov:skip=CKV_AZURE_189: The public endpoint stays, behind the firewall below (deny by default; the admin networks and the module's egress address), so Terraform can write and read the secret from a runner outside the network; var.air_gapped adds a private endpoint.
+  # checkov:skip=CKV2_AZURE_32: A private endpoint would need Terraform inside the network for both layers; with var.air_gapped (R-NET-2) it exists (azurerm_private_endpoint.endpoints["key_vault"]), otherwise the firewall admits the admin networks only.
   # checkov:skip=CKV_AZURE_42: Purge protection is off in dev (on in prod) so a short-lived environment can be destroyed and recreated under the same vault name; soft delete stays on.
   # checkov:skip=CKV_AZURE_110: Purge protection is off in dev (on in prod) so a short-lived environment can be destroyed and recreated under the same vault name.
   name                          = local.key_vault_name
@@ -1295,11 +1345,14 @@ resource "azurerm_key_vault" "this" {
   public_network_access_enabled = true
   tags                          = local.tags
 
-  # Terraform writes the secret from outside the network; reads and writes
-  # still need one of the access policies below.
+  # Deny by default: the admin networks (where Terraform runs, gen-tf
+  # --admin-cidr), the module's egress address (runners inside the network) and
+  # trusted Azure services; every request also needs an access policy below.
+  # Key Vault takes single addresses without /32.
   network_acls {
-    default_action = "Allow"
+    default_action = "Deny"
     bypass         = "AzureServices"
+    ip_rules       = [for cidr in concat(var.key_vault_allowed_cidrs, local.egress_cidrs) : trimsuffix(cidr, "/32")]
   }
 
   # Azure fixes both when the vault is created: purge protection can never be turned
@@ -1502,6 +1555,7 @@ resource "azurerm_storage_account" "artifacts" {
   # checkov:skip=CKV2_AZURE_33: Same as above: a private endpoint alone would cut off browsers and training systems outside the network; with var.air_gapped (R-NET-2) the nodes get one (azurerm_private_endpoint.endpoints["blob"]) next to the public endpoint.
   # checkov:skip=CKV2_AZURE_1: Blobs are encrypted twice at rest with platform-managed keys (infrastructure encryption); a customer-managed key adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_206: var.storage_replication_type keeps data in the region (ZRS in prod survives a zone loss); geo-replication belongs to a DR design that moves the database too (set GZRS then).
+  # checkov:skip=CKV2_AZURE_40: W&B's chart reaches an az:// bucket only with the account key (operator-wandb up to 0.43.8: AZURE_STORAGE_KEY from its bucket secret); keyless access needs operator-wandb 0.44.0 (docs/app-layer.md). The key goes from Key Vault to W&B's Kubernetes secret, nowhere else.
   # checkov:skip=CKV_AZURE_33: W&B uses no queues here, and the provider runs without storage data-plane access (data_plane_available = false), so queue logging cannot be configured; blob reads, writes and deletes are logged (azurerm_monitor_diagnostic_setting.artifacts_blob).
   name                              = local.storage_account_name
   location                          = azurerm_resource_group.this.location
@@ -1520,6 +1574,13 @@ resource "azurerm_storage_account" "artifacts" {
   local_user_enabled                = false
   public_network_access_enabled     = true
   tags                              = local.tags
+
+  # Service SAS signed with the account key (W&B's pre-signed URLs, R-OBJ-1)
+  # valid longer than a day are logged.
+  sas_policy {
+    expiration_period = "01.00:00:00"
+    expiration_action = "Log"
+  }
 
   blob_properties {
     versioning_enabled = true
@@ -2183,6 +2244,16 @@ resource "azurerm_monitor_action_group" "alarms" {
     content {
       name                    = email_receiver.value
       email_address           = email_receiver.value
+      use_common_alert_schema = true
+    }
+  }
+
+  dynamic "webhook_receiver" {
+    for_each = var.alarm_webhook_url == "" ? [] : [var.alarm_webhook_url]
+
+    content {
+      name                    = "webhook"
+      service_uri             = webhook_receiver.value
       use_common_alert_schema = true
     }
   }

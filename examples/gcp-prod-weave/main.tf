@@ -196,7 +196,7 @@ variable "private_services_cidr" {
   nullable    = false
 
   validation {
-    condition     = var.private_services_cidr == "" || (can(cidrhost(var.private_services_cidr, 0)) && try(cidrhost(var.private_services_cidr, 0) == split("/", var.private_services_cidr)[0] && tonumber(split("/", var.private_services_cidr)[1]) <= 24, false))
+    condition     = var.private_services_cidr == "" || (can(regex("^[0-9.]+/[0-9]+$", var.private_services_cidr)) && try(cidrhost(var.private_services_cidr, 0) == split("/", var.private_services_cidr)[0], false) && try(cidrhost(var.private_services_cidr, 0) == split("/", var.private_services_cidr)[0] && tonumber(split("/", var.private_services_cidr)[1]) <= 24, false))
     error_message = "private_services_cidr must be empty or a network address with a prefix of /24 or shorter, such as 10.30.0.0/20."
   }
 }
@@ -238,8 +238,8 @@ variable "subnet_cidr" {
   default     = "10.10.0.0/20"
 
   validation {
-    condition     = can(cidrhost(var.subnet_cidr, 0))
-    error_message = "subnet_cidr must be an IPv4 CIDR."
+    condition     = can(regex("^[0-9.]+/[0-9]+$", var.subnet_cidr)) && try(cidrhost(var.subnet_cidr, 0) == split("/", var.subnet_cidr)[0], false)
+    error_message = "subnet_cidr must be an IPv4 network (no host bits set)."
   }
 }
 
@@ -249,8 +249,8 @@ variable "pods_cidr" {
   default     = "10.16.0.0/14"
 
   validation {
-    condition     = can(cidrhost(var.pods_cidr, 0))
-    error_message = "pods_cidr must be an IPv4 CIDR."
+    condition     = can(regex("^[0-9.]+/[0-9]+$", var.pods_cidr)) && try(cidrhost(var.pods_cidr, 0) == split("/", var.pods_cidr)[0], false)
+    error_message = "pods_cidr must be an IPv4 network (no host bits set)."
   }
 }
 
@@ -260,25 +260,27 @@ variable "services_cidr" {
   default     = "10.10.16.0/20"
 
   validation {
-    condition     = can(cidrhost(var.services_cidr, 0))
-    error_message = "services_cidr must be an IPv4 CIDR."
+    condition     = can(regex("^[0-9.]+/[0-9]+$", var.services_cidr)) && try(cidrhost(var.services_cidr, 0) == split("/", var.services_cidr)[0], false)
+    error_message = "services_cidr must be an IPv4 network (no host bits set)."
   }
 }
 
 variable "private_endpoint" {
   type        = bool
-  description = "Give the GKE API server an internal IP only (--private-endpoint): kubectl, Helm and the application layer must run from inside the network (or over VPN / Interconnect)."
-  default     = false
+  description = "Give the GKE API server an internal IP only: kubectl, Helm and the application layer run from inside the network (or over VPN / Interconnect). On unless admin CIDRs were given (gen-tf --admin-cidr), which open the public endpoint to those networks only."
+  default     = true
+  nullable    = false
 }
 
 variable "cluster_endpoint_authorized_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach the GKE API endpoint (master authorized networks); nodes reach it privately. With private_endpoint these are internal networks (the default: the RFC 1918 ranges), never 0.0.0.0/0."
-  default     = ["0.0.0.0/0"]
+  description = "CIDRs allowed to reach the GKE API endpoint (master authorized networks); nodes reach it privately. With private_endpoint these are internal networks (the default: the RFC 1918 ranges), never 0.0.0.0/0; otherwise gen-tf --admin-cidr."
+  default     = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+  nullable    = false
 
   validation {
-    condition     = alltrue([for c in var.cluster_endpoint_authorized_cidrs : can(cidrhost(c, 0))])
-    error_message = "cluster_endpoint_authorized_cidrs must be IPv4 CIDRs."
+    condition     = alltrue([for c in var.cluster_endpoint_authorized_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "cluster_endpoint_authorized_cidrs must be IPv4 networks (no host bits set) such as 203.0.113.0/24."
   }
 }
 
@@ -472,12 +474,25 @@ variable "db_cpu_alarm_period_seconds" {
 
 variable "alarm_emails" {
   type        = list(string)
-  description = "E-mail addresses notified by the database CPU alert (one Cloud Monitoring notification channel each)."
+  description = "E-mail addresses the database CPU alarm notifies, one Cloud Monitoring notification channel each (gen-tf --alarm-email). Prod: at least one, or alarm_webhook_url."
   default     = []
+  nullable    = false
 
   validation {
-    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@ ]+@[^@ ]+\\.[^@ ]+$", e))])
-    error_message = "alarm_emails must be e-mail addresses."
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@ ]+@[^@ ]+[.][A-Za-z0-9-]+$", e))])
+    error_message = "alarm_emails must be e-mail addresses such as ops@example.com."
+  }
+}
+
+variable "alarm_webhook_url" {
+  type        = string
+  description = "An HTTPS endpoint (an incident or chat tool) the database CPU alarm also notifies; empty for none."
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_webhook_url == "" || can(regex("^https://[^ ]+$", var.alarm_webhook_url))
+    error_message = "alarm_webhook_url must be empty or an https:// URL."
   }
 }
 
@@ -487,8 +502,8 @@ variable "ingress_allowed_cidrs" {
   default     = ["0.0.0.0/0"]
 
   validation {
-    condition     = length(var.ingress_allowed_cidrs) >= 1 && length(var.ingress_allowed_cidrs) <= 10 && alltrue([for c in var.ingress_allowed_cidrs : can(cidrhost(c, 0))])
-    error_message = "ingress_allowed_cidrs must hold 1 to 10 IPv4 CIDRs."
+    condition     = length(var.ingress_allowed_cidrs) >= 1 && length(var.ingress_allowed_cidrs) <= 10 && alltrue([for c in var.ingress_allowed_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "ingress_allowed_cidrs must hold 1 to 10 IPv4 networks (no host bits set)."
   }
 }
 
@@ -1564,13 +1579,27 @@ resource "google_monitoring_notification_channel" "email" {
   depends_on = [google_project_service.this]
 }
 
+resource "google_monitoring_notification_channel" "webhook" {
+  count = var.alarm_webhook_url == "" ? 0 : 1
+
+  display_name = "${local.name} alerts: webhook"
+  type         = "webhook_tokenauth"
+  user_labels  = local.labels
+
+  labels = {
+    url = var.alarm_webhook_url
+  }
+
+  depends_on = [google_project_service.this]
+}
+
 # R-DB-4: database CPU above 40% for 5 minutes means it lacks resources.
 # Cloud SQL reports CPU utilization as a fraction (0.0-1.0).
 resource "google_monitoring_alert_policy" "db_cpu" {
   display_name          = "${local.name}-metadata-cpu"
   combiner              = "OR"
   severity              = "WARNING"
-  notification_channels = [for channel in google_monitoring_notification_channel.email : channel.id]
+  notification_channels = concat([for channel in google_monitoring_notification_channel.email : channel.id], google_monitoring_notification_channel.webhook[*].id)
   user_labels           = local.labels
 
   conditions {
@@ -1600,6 +1629,13 @@ resource "google_monitoring_alert_policy" "db_cpu" {
 
   alert_strategy {
     auto_close = "1800s"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.alarm_emails) > 0 || var.alarm_webhook_url != ""
+      error_message = "Set alarm_emails (gen-tf --alarm-email) or alarm_webhook_url: in prod the database CPU alarm (R-DB-4) must reach someone."
+    }
   }
 }
 
