@@ -92,6 +92,9 @@ class MachineType:
     service: Literal["kubernetes", "mysql"]
     # Azure only: whether the size can attach Premium SSD disks.
     premium_storage: bool | None = None
+    # AWS only: the most pods a node of this type runs (its ENI limit, eni-max-pods.txt);
+    # the kubelet reserves memory per pod (generator/capacity.py).
+    max_pods: Annotated[int, Constraint(strict=True, gt=0)] | None = None
 
     def meets(self, need: Resources) -> bool:
         return self.vcpu >= need.cpu and self.memory_gib >= need.memory_gib
@@ -186,6 +189,66 @@ class WandbContract:
 
 
 @_data
+class PodRequest:
+    """A W&B pod's resource requests and how many of them run at least."""
+
+    replicas: Annotated[int, Constraint(strict=True, gt=0)]
+    cpu: Annotated[float, Constraint(gt=0, allow_inf_nan=False)]
+    memory_gib: Annotated[float, Constraint(gt=0, allow_inf_nan=False)]
+
+
+@_data
+class ComponentRequest(PodRequest):
+    component: Annotated[str, Constraint(min_length=1)]
+
+
+@_data
+class AppPreset:
+    pods: Annotated[list[ComponentRequest], Constraint(min_length=1)]
+    # Added with a Weave product.
+    weave_pods: list[ComponentRequest] = field(default_factory=list)
+
+
+@_data
+class AppExtraPods:
+    operator: PodRequest
+    in_cluster_clickhouse: PodRequest
+
+
+@_data
+class Footprint:
+    cpu: Annotated[float, Constraint(ge=0, allow_inf_nan=False)]
+    memory_gib: Annotated[float, Constraint(ge=0, allow_inf_nan=False)]
+
+
+@_data
+class MemoryReserve:
+    """The kubelet's memory reservation: base + per pod, plus shares of bands of the node's
+    memory, capped at a share of it; EKS, GKE and AKS each fill some of these."""
+
+    base_mib: Annotated[float, Constraint(ge=0)] = 0
+    per_pod_mib: Annotated[float, Constraint(ge=0)] = 0
+    # [GiB of memory, share reserved of it], in order; the last may say null: the rest.
+    bands: list[tuple[Annotated[float, Constraint(gt=0)] | None, Annotated[float, Constraint(ge=0, le=1)]]] = field(default_factory=list)
+    max_share: Annotated[float, Constraint(gt=0, le=1)] | None = None
+
+
+@_data
+class NodeOverhead:
+    """What a node keeps from pods: the kubelet's reservation and eviction threshold, by the
+    cloud's own formula, and the requests of the system DaemonSets on every node."""
+
+    source: Annotated[str, Constraint(pattern=r"^https://")]
+    # [cores, share reserved of them], in order; the last may say null: the rest.
+    cpu_bands: list[tuple[Annotated[float, Constraint(gt=0)] | None, Annotated[float, Constraint(ge=0, le=1)]]]
+    memory: MemoryReserve
+    eviction_memory_gib: Annotated[float, Constraint(ge=0)]
+    daemonsets: Footprint
+    # Pods per node when the machine type does not say (the cluster's max pods).
+    max_pods: Annotated[int, Constraint(strict=True, gt=0)]
+
+
+@_data
 class AppInput:
     # Read only with a Weave product.
     weave: bool = False
@@ -203,6 +266,9 @@ class Reference:
     app_charts: dict[str, OperatorChart]
     app_sizes: dict[Tier, dict[Products, Literal["small", "medium", "large", "xlarge"]]]
     wandb: WandbContract
+    app_presets: dict[Literal["small", "medium", "large", "xlarge"], AppPreset]
+    app_extra_pods: AppExtraPods
+    wandb_daemonset: Footprint
 
 
 @_data
@@ -305,6 +371,8 @@ class CloudCatalog:
     # The infrastructure outputs the application layer reads, by name (issue 14): the
     # app module's variables of these names, and `gen-tf app-vars`, take them.
     app_inputs: Annotated[dict[str, AppInput], Constraint(min_length=1)]
+    # What each node keeps from W&B's pods (generator/capacity.py).
+    node_overhead: NodeOverhead
 
     def is_arm(self, name: str) -> bool:
         """R-K8S-5: ``name`` is ARM by its entry's ``arch`` or by its name (``arm_type_pattern``)."""

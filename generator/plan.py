@@ -17,6 +17,7 @@ from . import __version__
 from .catalog import Catalog, DbAlarm, OperatorChart, ProviderPin, Services, SupportWindow, version_tuple
 from .errors import OptionError
 from .options import RETENTION_RANGE, Options
+from .capacity import Capacity
 from .sizing import DbSize, NodeSize, size
 
 
@@ -156,6 +157,8 @@ class Plan:
     # The images of the controllers this cloud's application layer installs (to mirror).
     app_chart_images: tuple[str, ...]
     app_size: str
+    # What W&B's pods need of the nodes at that preset (issue 13).
+    capacity: Capacity
     wandb: WandbPlan
     network: Network
     backend: str | None
@@ -299,7 +302,8 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         operator_chart=ref.operator_chart,
         app_charts=dict(ref.app_charts),
         app_chart_images=tuple(i for c in ref.app_charts.values() if opts.cloud in c.clouds for i in c.images),
-        app_size=ref.app_sizes[sizing.tier][opts.products],
+        app_size=sizing.capacity.preset,
+        capacity=sizing.capacity,
         wandb=_wandb_plan(catalog, opts.products),
         network=Network(
             vpc_id=opts.vpc_id,

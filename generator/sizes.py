@@ -19,6 +19,7 @@ COLUMNS = (
     ("disk_gb", "disk GB"),
     ("nodes", "nodes (min-max)"),
     ("zones", "zones"),
+    ("wandb_size", "W&B size"),
     ("db_class", "DB class"),
     ("db_disk_gb", "DB disk GB"),
 )
@@ -42,6 +43,7 @@ def matrix(clouds: Iterable[str] | None = None) -> list[dict[str, Any]]:
                         "disk_gb": s.node.disk_gib,
                         "nodes": f"{s.node.min_nodes}-{s.node.max_nodes}",
                         "zones": s.node.zones,
+                        "wandb_size": s.capacity.preset,
                         "db_class": s.db.machine_class,
                         "db_disk_gb": s.db.disk_gib,
                     }

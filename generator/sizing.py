@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .capacity import Capacity, fit
 from .catalog import Catalog, MachineType, Resources
 from .errors import OptionError
 
@@ -54,6 +55,8 @@ class DbSize:
 @dataclass(frozen=True)
 class Sizing:
     tier: str
+    # W&B's size preset on these nodes and what its pods need of them (issue 13).
+    capacity: Capacity
     node: NodeSize
     db: DbSize
 
@@ -110,17 +113,23 @@ def size(catalog: Catalog, env: str, products: str, node_family: str | None = No
     db_choice = catalog.cloud.mysql[tier]
     db_machine = catalog.machine(db_choice.type)
     db_need = ref.mysql_requirements[tier]
+    # Issue 13: W&B must fit the nodes. The tier's minimum rises to what W&B's pods need
+    # (the maximum keeps its headroom above it); the preset falls to one whose pods fit a node.
+    capacity = fit(catalog, tier, products, node_type, machine)
+    min_nodes = max(policy.min_nodes, capacity.nodes)
+    headroom = policy.max_nodes - policy.min_nodes
     return Sizing(
         tier=tier,
+        capacity=capacity,
         node=NodeSize(
             machine_type=node_type,
             vcpu=machine.vcpu,
             memory_gib=_gib(machine.memory_gib),
             disk_gib=need.disk_gib,
             zones=policy.zones,
-            min_nodes=policy.min_nodes,
-            desired_nodes=policy.desired_nodes,
-            max_nodes=policy.max_nodes,
+            min_nodes=min_nodes,
+            desired_nodes=max(policy.desired_nodes, min_nodes),
+            max_nodes=max(policy.max_nodes, min_nodes + headroom),
             requirement=need,
             premium_storage=machine.premium_storage,
             arm_type_pattern=catalog.cloud.arm_type_pattern,

@@ -1,27 +1,35 @@
-"""End to end: the generated AWS module applied and destroyed for real, against moto.
+"""End to end: the generated AWS module applied, changed on paper, and destroyed, against moto.
 
 1. ``gen-tf --cloud aws --env dev|prod --products both --domain wandb.example.com
-   --dns-zone example.com`` writes two modules. Each stays byte-for-byte as generated;
-   the test only adds ``zz_override.tf`` beside it (tests/e2e/zz_override.tf.tmpl),
-   which points the AWS provider at a local emulator.
+   --dns-zone example.com --alarm-email ops@example.com`` writes two modules (dev one
+   Kubernetes minor below gen-tf's default, so the day-2 plans can raise it). Each stays
+   as generated; the test only adds ``zz_override.tf`` beside it
+   (tests/e2e/zz_override.tf.tmpl), which points the AWS provider at a local emulator.
 2. Both modules are called from one root (``module "dev"``, ``module "prod"``), so a single
    ``terraform apply`` builds them side by side, each against its own moto server: the
-   provider's fixed waits (about 60 s for a load balancer, 30 s per RDS step) then overlap
-   and the test stays near 4 minutes instead of 7.
-3. pytest-terraform's ``terraform`` fixture runs init, plan and apply on that root and
-   destroys it at teardown. Its fixtures look a module up by name under
-   ``--tf-mod-dir``; the session fixture here generates the root into a temporary
-   folder and points that setting at it before the fixture runs.
-4. boto3 reads back from the emulator what was built; then the prod module is
-   unprotected the documented way (apply ``deletion_protection = false``), both are
-   destroyed, and boto3 confirms nothing the modules made is left.
+   provider's fixed waits (about 60 s for a load balancer, 30 s per RDS step) then overlap.
+3. pytest-terraform's ``terraform`` fixture runs init, plan and apply on that root once for
+   this file and destroys it at teardown. Its fixtures look a module up by name under
+   ``--tf-mod-dir``; the session fixture here generates the root into a temporary folder
+   and points that setting at it before the fixture runs.
+4. boto3 reads back from the emulator what was built.
+5. Day 2 (issue 13), on the applied dev module: for each change an operator makes (node
+   type, zone count, database class, standby, retention, Kubernetes minor, tags, domain) a
+   ``zz_day2_override.tf`` sets the variable's new default, ``terraform plan -refresh=false``
+   plans it, and ``terraform show -json`` proves that no stateful resource is deleted and
+   that the node group is replaced new-first or updated in place. Nothing is applied.
+6. Teardown, the documented way: the prod module is regenerated with
+   ``--no-prevent-destroy`` (only its lifecycle lines change), ``deletion_protection =
+   false`` is applied to what it protects, both are destroyed, and boto3 confirms nothing
+   the modules made is left.
 
-The emulator and its gaps (and the two stand-ins this test adds) are described in
-docs/e2e.md. moto invents some attributes, so a second plan is not expected to be empty.
+The emulator, its gaps, the stand-ins this test adds and the plan noise moto's invented
+attributes cause (filtered by ``EMULATOR_NOISE``) are described in docs/e2e.md.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import json
@@ -40,7 +48,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IN_CI, REPO, TERRAFORMRC, blocks, parse, terraform_or_skip, variable_default
+from conftest import IN_CI, REPO, TERRAFORMRC, blocks, local_value, parse, terraform_or_skip, variable_default
 
 
 def _require(module: str) -> Any:
@@ -59,36 +67,20 @@ tf = _require("pytest_terraform.tf")
 
 from e2e.eks_gaps import EksGapProxy  # noqa: E402 - after the dependency guard
 
-pytestmark = pytest.mark.e2e
-
 E2E = Path(__file__).resolve().parent / "e2e"
 REGION = "us-east-1"
 DOMAIN = "wandb.example.com"
 ZONE = "example.com"
 NAME = "wandb"
+ALARM_EMAIL = "ops@example.com"
 ENVS = ("dev", "prod")
 ROOT = "aws_e2e"
-# Seconds any one terraform command may take (apply takes about 2.5 minutes).
+# Seconds any one terraform command may take (apply takes about 2 minutes).
 TERRAFORM_TIMEOUT = 480
+DAY2_OVERRIDE = "zz_day2_override.tf"
 
-
-@dataclass(frozen=True)
-class Expected:
-    db_class: str
-    backup_days: int
-    db_instances: int
-    node_type: str
-    min_nodes: int
-    deletion_protection: bool
-
-
-EXPECTED = {
-    "dev": Expected("db.r6g.large", 7, 1, "r6i.xlarge", 2, False),
-    "prod": Expected("db.r6g.2xlarge", 14, 2, "r6i.4xlarge", 3, True),
-}
-
-# The AWS API each resource or data source type talks to, by the provider's endpoint
-# name; None: computed by the provider without a call. Longest prefix wins.
+# The AWS API each resource, data source or ephemeral resource type talks to, by the
+# provider's endpoint name; None: computed by the provider without a call. Longest prefix wins.
 SERVICE_OF_PREFIX = {
     "aws_acm_": "acm",
     "aws_availability_zones": "ec2",
@@ -125,11 +117,18 @@ SERVICE_OF_PREFIX = {
 # ---- generation and the override ---------------------------------------------------
 
 
-def gen_tf(env: str) -> str:
+def gen_args(env: str, *extra: str) -> list[str]:
+    """gen-tf's options for one environment's module; prod needs an alarm recipient."""
+    return [
+        "--cloud", "aws", "--env", env, "--products", "both",
+        "--domain", DOMAIN, "--dns-zone", ZONE, "--alarm-email", ALARM_EMAIL, *extra,
+    ]  # fmt: skip
+
+
+def gen_tf(env: str, *extra: str) -> str:
     """The module the real CLI writes."""
-    argv = ["--cloud", "aws", "--env", env, "--products", "both", "--domain", DOMAIN, "--dns-zone", ZONE]
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", *argv],
+        [sys.executable, "-m", "generator", *gen_args(env, *extra)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -140,6 +139,11 @@ def gen_tf(env: str) -> str:
     return proc.stdout
 
 
+def previous_minor(version: str) -> str:
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) - 1}"
+
+
 def service_of(kind: str) -> str | None:
     matches = [p for p in SERVICE_OF_PREFIX if kind.startswith(p)]
     assert matches, f"{kind}: unknown AWS service; add its prefix to SERVICE_OF_PREFIX and an endpoint to the override"
@@ -147,9 +151,9 @@ def service_of(kind: str) -> str | None:
 
 
 def services_used(doc: dict[str, Any]) -> dict[str, set[str]]:
-    """{endpoint name: resource/data types that need it} for one parsed module."""
+    """{endpoint name: resource/data/ephemeral types that need it} for one parsed module."""
     used: dict[str, set[str]] = {}
-    for kind in ("resource", "data"):
+    for kind in ("resource", "data", "ephemeral"):
         for address in blocks(doc, kind):
             rtype = address.split(".")[0]
             service = service_of(rtype)
@@ -173,6 +177,41 @@ def protected_resources(doc: dict[str, Any]) -> list[str]:
     return sorted(a for a, body in blocks(doc, "resource").items() if "var.deletion_protection" in json.dumps(body))
 
 
+def _normalised(text: str) -> list[str]:
+    """Lines with runs of blanks collapsed (terraform fmt aligns '=' per block)."""
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+LIFECYCLE_LINES = {"", "lifecycle {", "prevent_destroy = true", "}"}
+
+
+def unexplained_changes(protected: str, unprotected: str) -> list[str]:
+    """Differences between a module and its --no-prevent-destroy regeneration other than
+    the prevent_destroy lines, the lifecycle blocks left empty without them, and the
+    regenerate command in the header; [] when there are none."""
+    old, new = _normalised(protected), _normalised(unprotected)
+    odd: list[str] = []
+    removed: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        gone, added = old[i1:i2], new[j1:j2]
+        if op == "replace" and len(gone) == len(added) == 1 and gone[0].startswith("# gen-tf "):
+            if gone[0].replace(" --no-prevent-destroy", "") != added[0].replace(" --no-prevent-destroy", ""):
+                odd.append(f"header: {gone[0]!r} -> {added[0]!r}")
+            elif "--no-prevent-destroy" not in added[0]:
+                odd.append(f"header does not name --no-prevent-destroy: {added[0]!r}")
+            continue
+        odd += [f"+ {line}" for line in added]
+        odd += [f"- {line}" for line in gone if line not in LIFECYCLE_LINES]
+        removed += gone
+    if removed.count("lifecycle {") != removed.count("}"):
+        odd.append(f"unbalanced lifecycle blocks removed: {removed}")
+    if removed.count("prevent_destroy = true") != old.count("prevent_destroy = true"):
+        odd.append("not every prevent_destroy line was removed")
+    return odd
+
+
 ROOT_MODULE = """\
 # Written by tests/test_e2e_aws.py: both generated modules, unchanged, in one apply.
 module "dev" {
@@ -193,6 +232,137 @@ output "prod" {
 """
 
 
+# ---- day 2: the changes an operator makes to a running deployment ----------------------
+
+# Planned against the applied dev module; `to` None: gen-tf's default Kubernetes version
+# (the dev module is generated one minor below it). Addresses are the module's own.
+STATEFUL = (
+    "aws_s3_bucket.",
+    "aws_rds_cluster.",
+    "aws_rds_cluster_instance.primary",
+    "aws_kms_key.",
+    "aws_secretsmanager_secret.",
+    "aws_eks_cluster.",
+)
+REPLACE_NEW_FIRST = ["create", "delete"]
+REPLACE_OLD_FIRST = ["delete", "create"]
+TO = object()  # in `updated`: the change's new value
+
+
+@dataclass(frozen=True)
+class Day2:
+    id: str
+    variable: str
+    to: Any
+    # Replaced with create_before_destroy: the new one exists before the old one goes.
+    replaced_new_first: tuple[str, ...] = ()
+    # Replaced old-first, and accepted (nothing stateful, nothing serving traffic alone).
+    replaced_old_first: tuple[str, ...] = ()
+    created: tuple[str, ...] = ()
+    # Updated in place: address -> {attribute path (dots; numbers index lists): value after}.
+    updated: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+DAY2 = (
+    Day2("node-type", "node_instance_type", "r6i.2xlarge", replaced_new_first=("aws_eks_node_group.this",)),
+    Day2("zone-count", "node_zone_count", 3, replaced_new_first=("aws_eks_node_group.this",)),
+    Day2(
+        "db-class",
+        "db_instance_class",
+        "db.r6g.xlarge",
+        updated={"aws_rds_cluster_instance.primary": {"instance_class": TO}},
+    ),
+    Day2("standby", "db_standby", True, created=("aws_rds_cluster_instance.standby[0]",)),
+    Day2(
+        "retention",
+        "backup_retention_days",
+        14,
+        updated={"aws_rds_cluster.metadata": {"backup_retention_period": TO}},
+    ),
+    Day2(
+        "k8s-minor",
+        "kubernetes_version",
+        None,
+        updated={"aws_eks_cluster.this": {"version": TO}, "aws_eks_node_group.this": {"version": TO}},
+    ),
+    Day2(
+        "tags",
+        "tags",
+        {"team": "ml"},
+        updated={
+            "aws_s3_bucket.artifacts": {"tags_all.team": "ml"},
+            "aws_rds_cluster.metadata": {"tags_all.team": "ml"},
+            "aws_eks_cluster.this": {"tags_all.team": "ml"},
+        },
+    ),
+    Day2(
+        "domain",
+        "domain",
+        "w2.example.com",
+        # The certificate (create_before_destroy) and its validation record, keyed by the name.
+        replaced_new_first=("aws_acm_certificate.wandb[0]",),
+        created=('aws_route53_record.certificate_validation["w2.example.com"]',),
+        # The A record's name forces a new record: AWS cannot rename one.
+        replaced_old_first=("aws_route53_record.wandb[0]",),
+        updated={"aws_s3_bucket_cors_configuration.artifacts": {"cors_rule.0.allowed_origins": ["https://w2.example.com"]}},
+    ),
+)
+
+# What a plan of the applied dev module shows with no change at all: attributes moto
+# invents or leaves out (docs/e2e.md, "Plan noise"). Address -> (actions, why). A day-2
+# plan's change to one of these with these actions is not the change's doing.
+EMULATOR_NOISE: dict[str, tuple[list[str], str]] = {
+    "aws_rds_cluster.metadata": (
+        ["update"],
+        "moto describes a provisioned cluster with an all-null ScalingConfigurationInfo; the"
+        " provider reads it as a scaling_configuration block and plans its serverless defaults",
+    ),
+    "aws_rds_cluster_instance.primary": (
+        ["update"],
+        "moto keeps no Enhanced Monitoring or Performance Insights settings: monitoring_interval 0,"
+        " monitoring_role_arn and performance_insights_* empty are read back, the module's planned again",
+    ),
+}
+
+
+def hcl_value(value: Any) -> str:
+    """A Python value as HCL (JSON is HCL for strings, numbers, bools, lists and maps)."""
+    return json.dumps(value)
+
+
+def dig(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else (value or {}).get(part)
+    return value
+
+
+def changes_of(plan: dict[str, Any], module: str) -> dict[str, list[str]]:
+    """{address inside the module: actions} of every managed resource the plan changes."""
+    prefix = f"module.{module}."
+    found: dict[str, list[str]] = {}
+    for rc in plan.get("resource_changes", []):
+        actions = rc["change"]["actions"]
+        if rc.get("mode") != "managed" or actions == ["no-op"] or not rc["address"].startswith(prefix):
+            continue
+        found[rc["address"].removeprefix(prefix)] = actions
+    return found
+
+
+def change_of(plan: dict[str, Any], module: str, address: str) -> dict[str, Any]:
+    for rc in plan.get("resource_changes", []):
+        if rc["address"] == f"module.{module}.{address}":
+            return rc["change"]
+    raise AssertionError(f"{address} is not in the plan")
+
+
+def is_stateful(address: str) -> bool:
+    return any(address.startswith(p) if p.endswith(".") else address == p for p in STATEFUL)
+
+
+def is_noise(address: str, actions: list[str]) -> bool:
+    return address in EMULATOR_NOISE and EMULATOR_NOISE[address][0] == actions
+
+
 def test_every_service_the_modules_use_has_an_endpoint() -> None:
     """Without an endpoint the provider would go to real AWS: refuse before any apply."""
     template = (E2E / "zz_override.tf.tmpl").read_text()
@@ -200,6 +370,31 @@ def test_every_service_the_modules_use_has_an_endpoint() -> None:
         doc = parse(gen_tf(env))
         assert services_used(doc), "no AWS resources parsed"
         assert not missing_endpoints(doc, template), f"{env}: services without an endpoint in the override"
+
+
+def test_day2_changes_are_changes_of_the_dev_module() -> None:
+    """Each day-2 change names a dev-module variable and moves it off its default."""
+    default = parse(gen_tf("dev"))
+    dev = parse(gen_tf("dev", "--k8s-version", previous_minor(variable_default(default, "kubernetes_version"))))
+    variables = blocks(dev, "variable")
+    resources = blocks(dev, "resource")
+    for change in DAY2:
+        assert change.variable in variables, change
+        to = variable_default(default, "kubernetes_version") if change.to is None else change.to
+        assert variable_default(dev, change.variable) != to, f"{change.id}: the dev module already has {to!r}"
+        named = [*change.replaced_new_first, *change.replaced_old_first, *change.created, *change.updated]
+        for address in named:
+            assert address.split("[")[0] in resources, f"{change.id}: {address} is not a resource of the module"
+        assert not [a for a in named if is_stateful(a) and a not in change.updated], change
+
+
+def test_prevent_destroy_regeneration_is_compared_line_by_line() -> None:
+    """The teardown's check: a --no-prevent-destroy regeneration differs only in lifecycle lines."""
+    protected, unprotected = gen_tf("prod"), gen_tf("prod", "--no-prevent-destroy")
+    assert "prevent_destroy = true" in protected
+    assert "prevent_destroy" not in unprotected
+    assert unexplained_changes(protected, unprotected) == []
+    assert unexplained_changes(protected, unprotected.replace('"aws:kms"', '"AES256"')) != []
 
 
 # ---- the emulators -------------------------------------------------------------------
@@ -277,6 +472,10 @@ class Stack:
     emulators: dict[str, Emulator]
     modules: dict[str, Path]
     docs: dict[str, dict[str, Any]]
+    # The extra gen-tf options each module was generated with (regenerated with the same).
+    extra: dict[str, tuple[str, ...]]
+    # gen-tf's default Kubernetes version: the dev module's day-2 upgrade target.
+    k8s_target: str
     digests: dict[str, str] = field(default_factory=dict)
 
 
@@ -302,6 +501,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     parent = base / "modules"
     root = parent / ROOT
     template = (E2E / "zz_override.tf.tmpl").read_text()
+    k8s_target = variable_default(parse(gen_tf("dev")), "kubernetes_version")
+    extra = {"dev": ("--k8s-version", previous_minor(k8s_target)), "prod": ()}
     with ExitStack() as cleanup, pytest.MonkeyPatch.context() as mp:
         emulators: dict[str, Emulator] = {}
         modules: dict[str, Path] = {}
@@ -318,7 +519,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             emu.zone_id = zone["HostedZone"]["Id"]
             emulators[env] = emu
 
-            text = gen_tf(env)
+            text = gen_tf(env, *extra[env])
             docs[env] = parse(text)
             override = template.replace("@MOTO@", moto_url).replace("@EKS@", proxy.url)
             missing = missing_endpoints(docs[env], override)
@@ -344,16 +545,114 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # pytest-terraform runs terraform without a time limit; bound every command so
         # a resource waiting for a state the emulator never reaches fails, not hangs.
         mp.setattr(tf.LazyTfBin, "value", str(_bounded_terraform(base / "bin", tf.LazyTfBin.resolve())))
-        yield Stack(root, emulators, modules, docs, digests)
+        yield Stack(root, emulators, modules, docs, extra, k8s_target, digests)
 
 
-# pytest-terraform: a function-scoped fixture named aws_e2e that runs terraform init,
-# plan and apply in <--tf-mod-dir>/aws_e2e and destroys at teardown. Called as a
-# statement, not as a decorator, so the test does not also get the `terraform` mark.
-tf.terraform(ROOT, scope="function", teardown=tf.terraform.TEARDOWN_ON)
+# pytest-terraform: a module-scoped fixture named aws_e2e that runs terraform init, plan
+# and apply in <--tf-mod-dir>/aws_e2e once for this file and destroys at teardown. Called
+# as a statement, not as a decorator, so no test also gets the `terraform` mark.
+tf.terraform(ROOT, scope="module", teardown=tf.terraform.TEARDOWN_ON)
+
+
+@dataclass
+class Applied:
+    stack: Stack
+    state: Any  # pytest-terraform's TerraformTestApi
+    unprotected: bool = False
+    destroyed: bool = False
+
+    @property
+    def runner(self) -> Any:
+        return self.state.terraform
+
+    def terraform(self, *args: str) -> str:
+        """One terraform command on the root, as pytest-terraform runs them (its data dir
+        and state file), with the output captured; fails with the output's tail."""
+        runner = self.runner
+        proc = subprocess.run(
+            [runner.tf_bin, *args],
+            cwd=str(runner.module_dir),
+            env={**os.environ, "TF_IN_AUTOMATION": "yes", "TF_DATA_DIR": str(runner.work_dir)},
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, f"terraform {args[0]} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+        return proc.stdout
+
+
+def lift_protection(applied: Applied) -> None:
+    """The documented teardown of prod: regenerate without prevent_destroy (nothing else
+    may change), then apply deletion_protection = false to what it protects."""
+    stack, prod = applied.stack, applied.stack.modules["prod"]
+    protected = (prod / "main.tf").read_text()
+    unprotected = gen_tf("prod", *stack.extra["prod"], "--no-prevent-destroy")
+    assert unexplained_changes(protected, unprotected) == [], "the regeneration changed more than lifecycle lines"
+    (prod / "main.tf").write_text(unprotected)
+    stack.digests["prod"] = hashlib.sha256(unprotected.encode()).hexdigest()
+    shutil.copy(E2E / "zz_teardown_override.tf", prod / "zz_teardown_override.tf")
+    targets = [f"-target=module.prod.{address}" for address in protected_resources(stack.docs["prod"])]
+    assert any("aws_rds_cluster." in t for t in targets), targets
+    runner = applied.runner
+    runner._run_cmd(runner._get_cmd_args("apply", plan="") + ["-refresh=false", *targets])
+    applied.unprotected = True
+
+
+@pytest.fixture(scope="module")
+def applied(stack: Stack, aws_e2e: Any) -> Iterator[Applied]:
+    """Both modules applied. If the teardown test did not run (a failure with -x, or -k),
+    prod is unprotected here so that pytest-terraform's own destroy can remove it."""
+    state = Applied(stack, aws_e2e)
+    yield state
+    for module in stack.modules.values():
+        (module / DAY2_OVERRIDE).unlink(missing_ok=True)
+    if not state.unprotected:
+        lift_protection(state)
 
 
 # ---- checks against the emulator --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the generated module's variable defaults (and locals) say was built."""
+
+    db_class: str
+    backup_days: int
+    db_instances: int
+    node_type: str
+    min_nodes: int
+    zones: int
+    deletion_protection: bool
+    k8s_version: str
+    eks_support_type: str
+    public_endpoint: bool
+    mysql_version: str
+    parameter_family: str
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "Expected":
+        def default(name: str) -> Any:
+            return variable_default(doc, name)
+
+        mysql = default("mysql_version")
+        return cls(
+            db_class=default("db_instance_class"),
+            backup_days=default("backup_retention_days"),
+            db_instances=2 if default("db_standby") else 1,
+            node_type=default("node_instance_type"),
+            min_nodes=default("node_min_size"),
+            zones=default("node_zone_count"),
+            deletion_protection=default("deletion_protection"),
+            k8s_version=default("kubernetes_version"),
+            eks_support_type=default("eks_support_type"),
+            public_endpoint=default("cluster_endpoint_public_access"),
+            mysql_version=mysql,
+            parameter_family=local_value(doc, "aurora_parameter_families")[mysql],
+        )
+
+
+# The tier's policy, not its sizing: prod keeps a standby and refuses deletion, dev neither.
+TIER = {"dev": (1, False), "prod": (2, True)}  # (database instances, deletion protection)
 
 
 def check_bucket(emu: Emulator, out: dict[str, Any]) -> None:
@@ -372,14 +671,20 @@ def check_bucket(emu: Emulator, out: dict[str, Any]) -> None:
     assert all(block.values()), block
 
 
-def check_database(emu: Emulator, exp: Expected) -> None:
+def check_database(emu: Emulator, out: dict[str, Any], exp: Expected) -> None:
     rds = emu.client("rds")
     cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{NAME}-metadata")["DBClusters"][0]
     assert cluster["Engine"] == "aurora-mysql", cluster["Engine"]
-    assert cluster["EngineVersion"].startswith("8.0."), cluster["EngineVersion"]
+    # The module asks for the major only; AWS answers with the build it picked.
+    version = cluster["EngineVersion"]
+    assert version == exp.mysql_version or version.startswith(f"{exp.mysql_version}."), version
     assert cluster["BackupRetentionPeriod"] == exp.backup_days
     assert cluster["StorageEncrypted"] is True
     assert cluster["DeletionProtection"] is exp.deletion_protection
+    group = cluster["DBClusterParameterGroup"]
+    assert group.startswith(f"{NAME}-metadata-"), group
+    groups = rds.describe_db_cluster_parameter_groups(DBClusterParameterGroupName=group)["DBClusterParameterGroups"]
+    assert groups[0]["DBParameterGroupFamily"] == exp.parameter_family, groups
     members = cluster["DBClusterMembers"]
     assert len(members) == exp.db_instances, members
     assert sum(m["IsClusterWriter"] for m in members) == 1, members
@@ -390,18 +695,31 @@ def check_database(emu: Emulator, exp: Expected) -> None:
     assert {i["DBInstanceClass"] for i in instances} == {exp.db_class}
     # R-DB-5: the standby runs in another zone than the writer.
     assert len({i["AvailabilityZone"] for i in instances}) == exp.db_instances
+    # The password Terraform generated (ephemeral, write-only) reached the secret W&B reads.
+    secret = emu.client("secretsmanager").get_secret_value(SecretId=out["db_secret_arn"])["SecretString"]
+    assert len(secret) == 32 and secret.isalnum(), "the db password secret is not the generated password"
 
 
-def check_cluster(emu: Emulator, out: dict[str, Any], exp: Expected, doc: dict[str, Any]) -> None:
+def check_cluster(emu: Emulator, out: dict[str, Any], exp: Expected) -> None:
     eks = emu.client("eks")
     cluster = eks.describe_cluster(name=out["cluster_name"])["cluster"]
-    assert cluster["version"] == variable_default(doc, "kubernetes_version")
-    group = eks.describe_nodegroup(clusterName=out["cluster_name"], nodegroupName=f"{NAME}-nodes")["nodegroup"]
+    assert cluster["version"] == exp.k8s_version
+    vpc = cluster["resourcesVpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True, vpc
+    assert vpc["endpointPublicAccess"] is exp.public_endpoint, vpc
+    # As the module sent it (moto keeps no upgrade policy; the EKS proxy returns it).
+    assert cluster["upgradePolicy"] == {"supportType": exp.eks_support_type}, cluster.get("upgradePolicy")
+    # The group is named by prefix (a replacement is created before the old one goes).
+    groups = eks.list_nodegroups(clusterName=out["cluster_name"])["nodegroups"]
+    assert len(groups) == 1 and groups[0].startswith(f"{NAME}-nodes-"), groups
+    group = eks.describe_nodegroup(clusterName=out["cluster_name"], nodegroupName=groups[0])["nodegroup"]
+    assert group["version"] == cluster["version"], group["version"]
     assert group["instanceTypes"] == [exp.node_type]
     scaling = group["scalingConfig"]
     assert scaling["minSize"] == exp.min_nodes, scaling
     assert scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"], scaling
-    assert len(group["subnets"]) == variable_default(doc, "node_zone_count"), group["subnets"]
+    assert len(group["subnets"]) == exp.zones, group["subnets"]
+    assert group["launchTemplate"]["name"].startswith(f"{NAME}-nodes-"), group["launchTemplate"]
     assert "aws-ebs-csi-driver" in eks.list_addons(clusterName=out["cluster_name"])["addons"]
 
 
@@ -414,8 +732,11 @@ def check_alarm(emu: Emulator, out: dict[str, Any]) -> None:
     assert alarm["Threshold"] == 40
     assert alarm["Period"] == 300
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert alarm["Dimensions"] == [{"Name": "DBClusterIdentifier", "Value": f"{NAME}-metadata"}]
+    dimensions = sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"])
+    assert dimensions == [("DBClusterIdentifier", f"{NAME}-metadata"), ("Role", "WRITER")], dimensions
     assert alarm["AlarmActions"] == [out["alarm_topic_arn"]]
+    subscriptions = emu.client("sns").list_subscriptions_by_topic(TopicArn=out["alarm_topic_arn"])["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", ALARM_EMAIL)], subscriptions
 
 
 def records(emu: Emulator) -> list[dict[str, Any]]:
@@ -453,8 +774,16 @@ def check_dns_and_tls(emu: Emulator, out: dict[str, Any], doc: dict[str, Any]) -
     redirect = listeners[80]["DefaultActions"][0]
     assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
 
-    attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     resources = blocks(doc, "resource")
+    if "aws_lb_listener_rule.weave_trace" in resources:
+        paths = resources["aws_lb_listener_rule.weave_trace"]["condition"][0]["path_pattern"][0]["values"]
+        rules = [r for r in elbv2.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"] if not r["IsDefault"]]
+        assert len(rules) == 1, rules
+        assert rules[0]["Actions"][0]["TargetGroupArn"] == out["traces_target_group_arn"], rules[0]
+        conditions = [v for c in rules[0]["Conditions"] for v in c.get("PathPatternConfig", {}).get("Values", c.get("Values", []))]
+        assert sorted(conditions) == sorted(paths), rules[0]["Conditions"]
+
+    attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     if "aws_s3_bucket.logs" in resources:
         assert attributes["access_logs.s3.enabled"] == "true"
         assert attributes["access_logs.s3.bucket"] == out["logs_bucket_name"]
@@ -493,6 +822,16 @@ def leftovers(emu: Emulator) -> dict[str, list[Any]]:
             for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
         ],
         "db subnet groups": [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]],
+        "db parameter groups": [
+            g["DBParameterGroupName"]
+            for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+            if g["DBParameterGroupName"].startswith(NAME)
+        ],
+        "db cluster parameter groups": [
+            g["DBClusterParameterGroupName"]
+            for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]
+            if g["DBClusterParameterGroupName"].startswith(NAME)
+        ],
         "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
         "records": [(r["Name"], r["Type"]) for r in records(emu) if r["Type"] not in ("NS", "SOA")],
         "certificates": [x["DomainName"] for x in c("acm").list_certificates()["CertificateSummaryList"]],
@@ -524,32 +863,119 @@ def leftovers(emu: Emulator) -> dict[str, list[Any]]:
     return {kind: items for kind, items in found.items() if items}
 
 
-# ---- the test -----------------------------------------------------------------------------
+# ---- the tests on the applied modules ---------------------------------------------------------
 
 
-def test_apply_verify_destroy(stack: Stack, aws_e2e: Any) -> None:
-    outputs = {env: aws_e2e.outputs[env]["value"] for env in ENVS}
+@pytest.mark.e2e
+def test_apply_builds_what_the_modules_say(applied: Applied) -> None:
+    stack = applied.stack
+    outputs = {env: applied.state.outputs[env]["value"] for env in ENVS}
     for env in ENVS:
-        emu, out, exp, doc = stack.emulators[env], outputs[env], EXPECTED[env], stack.docs[env]
+        emu, out, doc = stack.emulators[env], outputs[env], stack.docs[env]
+        exp = Expected.of(doc)
+        assert (exp.db_instances, exp.deletion_protection) == TIER[env], f"{env}: {exp}"
         assert out["url"] == f"https://{DOMAIN}"
         check_bucket(emu, out)
-        check_database(emu, exp)
-        check_cluster(emu, out, exp, doc)
+        check_database(emu, out, exp)
+        check_cluster(emu, out, exp)
         check_alarm(emu, out)
         check_dns_and_tls(emu, out, doc)
         check_protection(emu, exp.deletion_protection)
 
-    # prod keeps its database, load balancer and buckets: lift that the documented way
-    # (deletion_protection = false, applied to what it protects), then destroy.
-    runner = aws_e2e.terraform
-    shutil.copy(E2E / "zz_teardown_override.tf", stack.modules["prod"] / "zz_teardown_override.tf")
-    targets = [f"-target=module.prod.{address}" for address in protected_resources(stack.docs["prod"])]
-    assert any("aws_rds_cluster." in t for t in targets), targets
-    runner._run_cmd(runner._get_cmd_args("apply", plan="") + ["-refresh=false", *targets])
+
+def plan_dev(applied: Applied, variables: dict[str, Any], name: str) -> dict[str, Any]:
+    """Plan the applied dev module with these variable defaults (an override file, removed
+    afterwards) without refreshing, and return ``terraform show -json`` of the plan."""
+    assert not applied.destroyed, "the modules were already destroyed"
+    module = applied.stack.modules["dev"]
+    override = module / DAY2_OVERRIDE
+    override.write_text(
+        "# Written by tests/test_e2e_aws.py for one day-2 plan, removed after it.\n"
+        + "".join(f'variable "{k}" {{\n  default = {hcl_value(v)}\n}}\n' for k, v in variables.items())
+    )
+    planfile = Path(str(applied.runner.work_dir)) / f"day2-{name}.tfplan"
+    started = time.monotonic()
+    try:
+        applied.terraform(
+            "plan", "-input=false", "-no-color", "-lock=false", f"-state={applied.runner.state_path}",
+            "-refresh=false", "-target=module.dev", f"-out={planfile}",
+        )  # fmt: skip
+    finally:
+        override.unlink()
+    planned = time.monotonic()
+    shown = json.loads(applied.terraform("show", "-json", "-no-color", str(planfile)))
+    print(f"\n{name}: plan {planned - started:.1f} s, show -json {time.monotonic() - planned:.1f} s")
+    return shown
+
+
+def summary(changes: dict[str, list[str]]) -> str:
+    return "\n".join(f"  {'/'.join(actions):14} {address}" for address, actions in sorted(changes.items()))
+
+
+@pytest.mark.e2e
+def test_day2_plan_without_change_is_only_emulator_noise(applied: Applied) -> None:
+    """The allow-list EMULATOR_NOISE is what moto makes a no-change plan show, no more."""
+    changes = changes_of(plan_dev(applied, {}, "baseline"), "dev")
+    print(f"\nno-change plan of dev:\n{summary(changes)}")
+    unexplained = {a: actions for a, actions in changes.items() if not is_noise(a, actions)}
+    assert unexplained == {}, f"changes that are not listed emulator noise:\n{summary(unexplained)}"
+    # moto is pinned: an entry that no longer shows is stale, and its doc line with it.
+    stale = sorted(set(EMULATOR_NOISE) - set(changes))
+    assert stale == [], f"EMULATOR_NOISE lists changes moto no longer causes: {stale}"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("change", DAY2, ids=lambda c: c.id)
+def test_day2_change_keeps_state(applied: Applied, change: Day2) -> None:
+    """Issue 13: a day-2 change deletes nothing stateful, replaces the node group new-first
+    (or updates it in place), and does what it should to the resources it is about."""
+    stack = applied.stack
+    to = stack.k8s_target if change.to is None else change.to
+    assert variable_default(stack.docs["dev"], change.variable) != to
+    plan = plan_dev(applied, {change.variable: to}, change.id)
+    changes = changes_of(plan, "dev")
+    print(f"\n{change.id}: {change.variable} = {to!r}\n{summary(changes)}")
+
+    deleted = {a: actions for a, actions in changes.items() if "delete" in actions and is_stateful(a)}
+    assert deleted == {}, f"{change.id} deletes stateful resources:\n{summary(deleted)}"
+
+    for address in change.replaced_new_first:
+        assert changes.get(address) == REPLACE_NEW_FIRST, f"{address}: {changes.get(address)}"
+    for address in change.replaced_old_first:
+        assert changes.get(address) == REPLACE_OLD_FIRST, f"{address}: {changes.get(address)}"
+    for address in change.created:
+        assert changes.get(address) == ["create"], f"{address}: {changes.get(address)}"
+    for address, attributes in change.updated.items():
+        assert changes.get(address) == ["update"], f"{address}: {changes.get(address)}"
+        planned = change_of(plan, "dev", address)
+        for path, value in attributes.items():
+            before, after = dig(planned["before"], path), dig(planned["after"], path)
+            assert after == (to if value is TO else value) and before != after, f"{address}.{path}: {before!r} -> {after!r}"
+    group = changes.get("aws_eks_node_group.this")
+    assert group in (None, ["update"], REPLACE_NEW_FIRST), f"the node group would go before its successor: {group}"
+
+    # Anything else that is deleted must be the change's own doing, declared above.
+    declared = {*change.replaced_new_first, *change.replaced_old_first}
+    other = {
+        a: actions
+        for a, actions in changes.items()
+        if "delete" in actions and a not in declared and not is_noise(a, actions)
+    }
+    assert other == {}, f"{change.id} also deletes:\n{summary(other)}"
+
+
+@pytest.mark.e2e
+def test_teardown_leaves_nothing(applied: Applied) -> None:
+    """prod keeps its database, load balancer, buckets and key: lift that the documented
+    way (regenerate with --no-prevent-destroy, apply deletion_protection = false), then destroy."""
+    stack = applied.stack
+    lift_protection(applied)
     check_protection(stack.emulators["prod"], False)
 
-    runner.destroy()
+    applied.runner.destroy()
+    applied.destroyed = True
     for env in ENVS:
         assert leftovers(stack.emulators[env]) == {}, f"{env}: left after destroy"
         text = (stack.modules[env] / "main.tf").read_text()
         assert hashlib.sha256(text.encode()).hexdigest() == stack.digests[env], f"{env}: module changed"
+        assert not (stack.modules[env] / DAY2_OVERRIDE).exists()

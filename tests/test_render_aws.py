@@ -45,7 +45,7 @@ def test_nodes_sized_x86_and_spread(env: str, products: str) -> None:
     scaling = group["scaling_config"][0]
     zones = 3 if env == "prod" else 2
     assert resolve(d, scaling["min_size"]) >= 2
-    assert resolve(d, scaling["min_size"]) == zones
+    assert resolve(d, scaling["min_size"]) >= zones  # raised where W&B needs more (tests/test_capacity.py)
     assert resolve(d, scaling["desired_size"]) >= resolve(d, scaling["min_size"])
     assert resolve(d, scaling["max_size"]) >= resolve(d, scaling["desired_size"])
     assert group["subnet_ids"] == "${slice(local.private_subnet_ids, 0, var.node_zone_count)}"

@@ -103,7 +103,8 @@ def test_topology_survives_loss_of_a_node(env: str, zones: int, min_nodes: int) 
     """R-LAYER-1: at least 2 nodes in 2 zones everywhere, 3 zones in prod."""
     sizing = size(load_catalog("aws"), env, "models")
     assert sizing.node.zones == zones
-    assert sizing.node.min_nodes == min_nodes >= 2
+    # The tier's minimum, raised where W&B's pods need more nodes (issue 13, tests/test_capacity.py).
+    assert sizing.node.min_nodes >= min_nodes >= 2
     assert sizing.node.desired_nodes >= sizing.node.min_nodes
 
 

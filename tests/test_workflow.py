@@ -210,11 +210,12 @@ def test_sizes_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     gcp_dev_models = next(r for r in rows if (r["cloud"], r["env"], r["products"]) == ("gcp", "dev/test", "models"))
     assert gcp_dev_models == {
         "cloud": "gcp", "env": "dev/test", "products": "models", "node_type": "n2-highmem-2", "vcpu": 2,
-        "memory_gib": 16, "disk_gb": 100, "nodes": "2-4", "zones": 2, "db_class": "db-n1-highmem-2", "db_disk_gb": 100,
+        "memory_gib": 16, "disk_gb": 100, "nodes": "7-9", "zones": 2, "wandb_size": "small",
+        "db_class": "db-n1-highmem-2", "db_disk_gb": 100,
     }
     code, out, _ = run_cli(["sizes", "--format", "markdown", "--cloud", "aws"], capsys)
     assert out.splitlines()[0].startswith("| cloud | env |")
-    assert "| aws | prod | both | r6i.4xlarge | 16 | 128 | 100 | 3-6 | 3 | db.r6g.2xlarge | 500 |" in out
+    assert "| aws | prod | both | r6i.4xlarge | 16 | 128 | 100 | 3-6 | 3 | large | db.r6g.2xlarge | 500 |" in out
 
 
 def test_pre_commit_hook_runs_the_check() -> None:

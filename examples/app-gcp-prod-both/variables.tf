@@ -228,7 +228,7 @@ variable "image_registry" {
 
 variable "wandb_size" {
   type        = string
-  description = "Size preset of the W&B chart's components (replicas, resource requests and limits); large for both in prod. Raise it with the load (R-DB-6: sizes are a starting point)."
+  description = "Size preset of the W&B chart's components (replicas, resource requests and limits); large for both in prod. Its pods request 45.6 cores and 209.75 GiB, which the infrastructure's minimum of 4 nodes holds. Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
   default     = "large"
 
   validation {

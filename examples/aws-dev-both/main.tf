@@ -256,7 +256,7 @@ variable "node_zone_count" {
 variable "node_min_size" {
   type        = number
   description = "Minimum node count; at least 2 so the cluster survives the loss of a node (R-LAYER-1)."
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.node_min_size >= 2
@@ -267,7 +267,7 @@ variable "node_min_size" {
 variable "node_desired_size" {
   type        = number
   description = "Initial node count."
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.node_desired_size >= 2
@@ -278,7 +278,7 @@ variable "node_desired_size" {
 variable "node_max_size" {
   type        = number
   description = "Maximum node count."
-  default     = 4
+  default     = 6
 
   validation {
     condition     = var.node_max_size >= 2
@@ -1047,7 +1047,7 @@ resource "aws_launch_template" "nodes" {
 
 # R-K8S-5 / R-LAYER-1: x86 nodes of the sized type (r6i.xlarge:
 # 4 vCPU, 32 GiB for both in dev), spread over
-# 2 zones, at least 2 nodes.
+# 2 zones, at least 4 nodes.
 # A new instance type or zone count replaces the group (EKS cannot change either in
 # place): the new group is created first, under a new name, and only then does the
 # old one drain and go, so W&B never runs without nodes. A Kubernetes upgrade rolls

@@ -377,7 +377,7 @@ variable "node_zones" {
 variable "node_min_count" {
   type        = number
   description = "Minimum node count; at least 2 so the cluster survives the loss of a node (R-LAYER-1)."
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.node_min_count >= 2
@@ -388,7 +388,7 @@ variable "node_min_count" {
 variable "node_count" {
   type        = number
   description = "Initial node count (the autoscaler owns it afterwards)."
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.node_count >= 2
@@ -399,7 +399,7 @@ variable "node_count" {
 variable "node_max_count" {
   type        = number
   description = "Maximum node count."
-  default     = 4
+  default     = 6
 
   validation {
     condition     = var.node_max_count >= 2
@@ -1198,7 +1198,7 @@ resource "azurerm_kubernetes_cluster" "this" {
 
 # R-K8S-5 / R-LAYER-1: W&B's own pool of x86 nodes of the sized type
 # (Standard_E4_v5: 4 vCPU, 32 GiB for both in dev) spread over 2
-# zones, autoscaling from at least 2 nodes. A new VM size or zone list is
+# zones, autoscaling from at least 4 nodes. A new VM size or zone list is
 # rolled out through a temporary pool (temporary_name_for_rotation): it takes the
 # pods before the old nodes are drained (at most drain_timeout_in_minutes each).
 resource "azurerm_kubernetes_cluster_node_pool" "wandb" {

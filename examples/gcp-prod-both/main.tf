@@ -331,7 +331,7 @@ variable "node_zone_count" {
 variable "node_min_size" {
   type        = number
   description = "Minimum node count of the pool across all zones; at least 2 so the cluster survives the loss of a node (R-LAYER-1)."
-  default     = 3
+  default     = 4
 
   validation {
     condition     = var.node_min_size >= 2
@@ -342,7 +342,7 @@ variable "node_min_size" {
 variable "node_desired_size" {
   type        = number
   description = "Initial node count across all zones (rounded up to a whole number per zone)."
-  default     = 3
+  default     = 4
 
   validation {
     condition     = var.node_desired_size >= 2
@@ -353,7 +353,7 @@ variable "node_desired_size" {
 variable "node_max_size" {
   type        = number
   description = "Maximum node count of the pool across all zones."
-  default     = 6
+  default     = 7
 
   validation {
     condition     = var.node_max_size >= 2
@@ -1013,7 +1013,7 @@ resource "google_container_cluster" "this" {
 
 # R-K8S-5 / R-LAYER-1: x86 nodes of the sized type (n2-highmem-16:
 # 16 vCPU, 128 GiB for both in prod) with a 100 GiB SSD-backed
-# boot disk, balanced over 3 zones, 3 to 6 nodes in total.
+# boot disk, balanced over 3 zones, 4 to 7 nodes in total.
 resource "google_container_node_pool" "this" {
   name               = "${local.name}-nodes"
   cluster            = google_container_cluster.this.id

@@ -1,6 +1,6 @@
-"""A small EKS endpoint in front of moto that fills two gaps of moto 5.x's EKS emulation.
+"""A small EKS endpoint in front of moto that fills the gaps of moto 5.x's EKS emulation.
 
-Real EKS does two things moto does not:
+Real EKS does four things moto does not:
 
 1. It creates a *cluster security group* with every cluster and reports it as
    ``resourcesVpcConfig.clusterSecurityGroupId``. moto leaves it out, so the module's
@@ -9,12 +9,25 @@ Real EKS does two things moto does not:
    fail with ``InvalidGroup.NotFound: The security group '' does not exist``.
 2. It has the add-on API (``/clusters/{name}/addons``). moto answers 404 with an HTML
    page, so ``aws_eks_addon.ebs_csi`` fails with ``CreateAddon ... StatusCode: 404``.
+3. It describes a cluster with the ``accessConfig`` and ``upgradePolicy`` it was created
+   with. moto drops both, so every plan after the apply replaces ``aws_eks_cluster.this``
+   (``access_config`` forces a new cluster) and updates its ``upgrade_policy``.
+4. It describes a node group with the ``updateConfig`` it was created with, and one
+   created without ``remoteAccess`` (the module's: it uses a launch template) without one.
+   moto drops the first and invents ``{"ec2SshKey": "eksKeypair"}`` and a remote access
+   security group for the second, so every plan after the apply replaces
+   ``aws_eks_node_group.this`` (``remote_access`` forces a new group) and updates its
+   ``update_config``, which would hide what a day-2 change does to the group.
 
 This proxy forwards every request to moto unchanged, except that it creates the cluster
 security group in moto's EC2 (in the cluster's VPC) when a cluster is created, adds its
 id to every cluster description, deletes it with the cluster, and keeps add-ons itself
-(created ACTIVE, as a real add-on becomes once its pods run). Nothing else is invented.
-It listens on 127.0.0.1 only and runs in a thread of the test process.
+(created ACTIVE, as a real add-on becomes once its pods run); it puts the cluster's own
+``accessConfig`` and ``upgradePolicy`` (as the create request gave them) back into its
+descriptions, and a node group's own ``updateConfig``, and takes moto's invented remote
+access out of node group descriptions.
+Nothing else is invented. It listens on 127.0.0.1 only and runs in a thread of the test
+process.
 """
 
 from __future__ import annotations
@@ -35,7 +48,12 @@ CLUSTERS = re.compile(r"^/clusters/?$")
 CLUSTER = re.compile(r"^/clusters/(?P<cluster>[^/]+)$")
 ADDONS = re.compile(r"^/clusters/(?P<cluster>[^/]+)/addons/?$")
 ADDON = re.compile(r"^/clusters/(?P<cluster>[^/]+)/addons/(?P<addon>[^/]+)$")
+NODEGROUPS = re.compile(r"^/clusters/(?P<cluster>[^/]+)/node-groups/?$")
+NODEGROUP = re.compile(r"^/clusters/(?P<cluster>[^/]+)/node-groups/(?P<nodegroup>[^/]+)$")
 TAGS = re.compile(r"^/tags/(?P<arn>.+)$")
+# Settings moto accepts on create but leaves out of every description.
+KEPT_CLUSTER_FIELDS = ("accessConfig", "upgradePolicy")
+KEPT_NODEGROUP_FIELDS = ("updateConfig",)
 ADDON_VERSION = "v1.40.0-eksbuild.1"
 # (HTTP status, headers, body)
 Reply = tuple[int, dict[str, str], bytes]
@@ -50,6 +68,12 @@ class EksGapProxy:
         self.account_id = account_id
         self.addons: dict[tuple[str, str], dict[str, Any]] = {}
         self.cluster_sgs: dict[str, dict[str, str]] = {}
+        # cluster name -> the KEPT_CLUSTER_FIELDS its create request carried
+        self.cluster_fields: dict[str, dict[str, Any]] = {}
+        # (cluster, node group) -> the KEPT_NODEGROUP_FIELDS its create request carried
+        self.nodegroup_fields: dict[tuple[str, str], dict[str, Any]] = {}
+        # (cluster, node group) created without remoteAccess
+        self.no_remote_access: set[tuple[str, str]] = set()
         self.requests: list[tuple[str, str]] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -125,7 +149,10 @@ class EksGapProxy:
 
         status, resp_headers, payload = self._forward(method, raw_path, headers, body)
         if status < 300 and (CLUSTERS.match(path) or CLUSTER.match(path)):
+            payload = self._with_cluster_fields(method, path, body, payload)
             payload = self._with_cluster_sg(method, path, payload)
+        if status < 300 and (NODEGROUPS.match(path) or NODEGROUP.match(path)):
+            payload = self._fix_nodegroup(method, path, body, payload)
         return status, resp_headers, payload
 
     def _forward(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
@@ -137,6 +164,49 @@ class EksGapProxy:
             return resp.status, dict(resp.getheaders()), resp.read()
         finally:
             conn.close()
+
+    # ---- what moto drops from a cluster, invents for a node group -------------
+
+    def _with_cluster_fields(self, method: str, path: str, request: bytes, payload: bytes) -> bytes:
+        doc = json.loads(payload or b"{}")
+        cluster = doc.get("cluster")
+        if not isinstance(cluster, dict):
+            return payload
+        name = cluster["name"]
+        with self._lock:
+            if method == "POST" and CLUSTERS.match(path):
+                sent = json.loads(request or b"{}")
+                self.cluster_fields[name] = {k: sent[k] for k in KEPT_CLUSTER_FIELDS if k in sent}
+            kept = self.cluster_fields.pop(name, {}) if method == "DELETE" else self.cluster_fields.get(name, {})
+        for key, value in kept.items():
+            if not cluster.get(key):
+                cluster[key] = value
+        return json.dumps(doc).encode()
+
+    def _fix_nodegroup(self, method: str, path: str, request: bytes, payload: bytes) -> bytes:
+        doc = json.loads(payload or b"{}")
+        group = doc.get("nodegroup")
+        if not isinstance(group, dict):
+            return payload
+        key = (group.get("clusterName", ""), group.get("nodegroupName", ""))
+        with self._lock:
+            if method == "POST" and NODEGROUPS.match(path):
+                sent = json.loads(request or b"{}")
+                self.nodegroup_fields[key] = {k: sent[k] for k in KEPT_NODEGROUP_FIELDS if k in sent}
+                if "remoteAccess" not in sent:
+                    self.no_remote_access.add(key)
+            kept = self.nodegroup_fields.get(key, {})
+            invented = key in self.no_remote_access
+            if method == "DELETE":
+                self.nodegroup_fields.pop(key, None)
+                self.no_remote_access.discard(key)
+        for field, value in kept.items():
+            if not group.get(field):
+                group[field] = value
+        if invented:
+            group.pop("remoteAccess", None)
+            (group.get("resources") or {}).pop("remoteAccessSecurityGroup", None)
+        return json.dumps(doc).encode()
 
     # ---- the cluster security group -----------------------------------------
 

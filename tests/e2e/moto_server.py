@@ -1,6 +1,6 @@
-"""Run moto's server with one bug fix: ``python tests/e2e/moto_server.py -H 127.0.0.1 -p PORT``.
+"""Run moto's server with two bug fixes: ``python tests/e2e/moto_server.py -H 127.0.0.1 -p PORT``.
 
-moto (5.2.x) answers PutBucketLogging with HTTP 500 when the *target* bucket's policy has
+1. moto (5.2.x) answers PutBucketLogging with HTTP 500 when the *target* bucket's policy has
 a statement whose ``Principal`` is the string ``"*"`` (valid IAM, and what
 ``aws_iam_policy_document`` writes for ``principals { type = "*" identifiers = ["*"] }``):
 ``FakeBucket._log_permissions_enabled_policy`` calls ``.get("Service")`` on the string.
@@ -8,6 +8,14 @@ The provider retries 500s, so ``aws_s3_bucket_logging.artifacts`` (prod) hangs u
 timeout. The fix hands moto's own check the policy without the statements it cannot
 parse: a ``"*"`` principal is never the logging service, so the outcome of the check
 (does the policy let logging.s3.amazonaws.com PutObject under the prefix?) is unchanged.
+
+2. moto's CreateLaunchTemplate copies the request's own ``TagSpecifications`` (the tags of
+the launch template itself, ``ResourceType: launch-template``; the provider sends its
+default tags there) into the template *data*, where AWS does not put them and refuses
+that resource type. Every plan after the apply then updates ``aws_launch_template.nodes``
+(a tag specification the configuration does not have), which makes a new template
+version and rolls ``aws_eks_node_group.this``. The fix drops ``launch-template`` entries
+from the data before moto stores it; the template's own tags are kept as moto keeps them.
 
 Everything else is moto's stock ``moto_server``; the test runs this file as a child
 process and stops it by PID.
@@ -21,6 +29,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from moto import server
+from moto.ec2.models.launch_templates import LaunchTemplateBackend
 from moto.s3.models import FakeBucket
 
 _original_check = FakeBucket._log_permissions_enabled_policy
@@ -47,6 +56,20 @@ def _log_permissions_enabled_policy(target_bucket: Any, target_prefix: str | Non
 
 
 FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions_enabled_policy)
+
+_original_create_launch_template = LaunchTemplateBackend.create_launch_template
+
+
+def _create_launch_template(
+    self: Any, name: str, description: str, template_data: dict[str, Any], tag_spec: dict[str, Any]
+) -> Any:
+    specs = template_data.get("TagSpecifications")
+    if specs:
+        template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+    return _original_create_launch_template(self, name, description, template_data, tag_spec)
+
+
+LaunchTemplateBackend.create_launch_template = _create_launch_template  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     server.main(sys.argv[1:])
