@@ -109,6 +109,7 @@ class TierPolicy:
     backup_retention_days: Annotated[int, Constraint(strict=True, ge=7, le=35)]  # R-DB-2
     standby: bool  # R-DB-5
     deletion_protection: bool
+    keep_backups_on_delete: bool
     prevent_destroy: bool
 
 
@@ -335,6 +336,17 @@ class MysqlVersions:
 
 
 @_data
+class IdPatterns:
+    """Shapes of an existing network's and subnet's IDs (RE2; the CLI and the module check the same)."""
+
+    network: Annotated[str, Constraint(min_length=1)]
+    subnet: Annotated[str, Constraint(min_length=1)]
+    # What a valid ID looks like, for messages.
+    network_example: Annotated[str, Constraint(min_length=1)]
+    subnet_example: Annotated[str, Constraint(min_length=1)]
+
+
+@_data
 class DbChoice:
     type: str
     # Why a chosen class below its sizing row is kept (the reference table's own choice).
@@ -348,6 +360,9 @@ class CloudCatalog:
     terraform_version: str
     providers: Annotated[dict[str, ProviderPin], Constraint(min_length=1)]
     region_pattern: str
+    # The regions gen-tf accepts (--region, the module's region variable).
+    regions: Annotated[list[str], Constraint(min_length=1)]
+    id_patterns: IdPatterns
     defaults: Defaults
     # The date the dated facts below (support windows) were read from the clouds' pages.
     # Output never depends on the clock: versions are judged as of this date.
@@ -548,8 +563,22 @@ def _check_tables(ref: Reference, cat: CloudCatalog, path: str) -> None:
         re.compile(cat.region_pattern)
     except re.error as exc:
         raise CatalogError(path, "region_pattern", f"is not a valid regular expression ({exc})") from None
-    if not re.fullmatch(cat.region_pattern, cat.defaults.region):
-        raise CatalogError(path, "defaults.region", "does not match region_pattern")
+    for index, region in enumerate(cat.regions):
+        if not re.fullmatch(cat.region_pattern, region):
+            raise CatalogError(path, f"regions[{index}]", f"{region!r} does not match region_pattern")
+    if cat.defaults.region not in cat.regions:
+        raise CatalogError(path, "defaults.region", f"{cat.defaults.region} is not one of regions")
+    for field in ("network", "subnet"):
+        pattern = getattr(cat.id_patterns, field)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise CatalogError(path, f"id_patterns.{field}", f"is not a valid regular expression ({exc})") from None
+        if _NOT_RE2.search(pattern):
+            raise CatalogError(path, f"id_patterns.{field}", "uses a construct Terraform's RE2 regex() lacks")
+        example = getattr(cat.id_patterns, f"{field}_example")
+        if not re.search(pattern, example):
+            raise CatalogError(path, f"id_patterns.{field}_example", f"{example!r} does not match id_patterns.{field}")
 
 
 def _check_lifecycle(ref: Reference, cat: CloudCatalog, path: str) -> None:

@@ -121,6 +121,7 @@ def cli() -> None:
         "\b\nCommands:\n"
         "  gen-tf sizes            Print the sizing matrix (cloud x env x products).\n"
         "  gen-tf versions         Print the Kubernetes and MySQL versions with their support dates.\n"
+        "  gen-tf init             Write a commented gen-tf.yaml naming every option.\n"
         "  gen-tf app-vars         Turn the infra module's terraform output -json into the app layer's variables.\n"
         "  gen-tf catalog verify   Check the catalog's machine types and versions with the cloud's APIs.\n"
         "\nRun 'gen-tf COMMAND -h' for a command's options. "
@@ -296,8 +297,18 @@ def generate(
     if output_file == "":
         raise OptionError("-o", "must name a file, not an empty string")
     opts, from_file = _options(ctx, values, config_file)
+    running: dict[str, str] = {}
+    if out_dir and opts.layer == "infra":
+        # What the deployment in the directory runs: a version the cloud no longer creates stays
+        # usable for it (and its next minor), so it can be regenerated and upgraded step by step.
+        from pathlib import Path
+
+        from .outdir import recorded_settings
+
+        running = recorded_settings(Path(out_dir), opts.layer, opts.cloud)
     try:
-        plan = build_plan(opts, load_catalog(opts.cloud, opts.catalogs))
+        catalog = load_catalog(opts.cloud, opts.catalogs)
+        plan = build_plan(opts, catalog, running)
     except OptionError as exc:
         raise _blame_config(exc, from_file, config_file) from None
     _warn(plan)
@@ -322,7 +333,16 @@ def generate(
                 err=True,
             )
         return
-    _out_dir(ctx, plan, out_dir, check=check, dry_run=dry_run, report_format=report_format, force=force)
+    asked = {key for key in ("k8s_version", "mysql_version") if values.get(key) is not None or key in from_file}
+    asked = {{"k8s_version": "kubernetes_version"}.get(key, key) for key in asked}
+    cost_line = ""
+    if plan.layer == "infra":
+        # The module README's Cost section (issue 12 §5): the cell's estimate from the cited,
+        # dated prices in catalogs/prices.yaml, as `gen-tf sizes --cost` shows it.
+        from .cost import monthly_estimate
+
+        cost_line = monthly_estimate(catalog, opts.env, opts.products, node_family=opts.node_family, region=plan.region).summary_line()
+    _out_dir(ctx, plan, out_dir, asked, check=check, dry_run=dry_run, report_format=report_format, force=force, cost_line=cost_line)
 
 
 # A catalog's support dates older than this (compared with today's date, on stderr only) get a note.
@@ -346,7 +366,18 @@ def _warn(plan: Any) -> None:
         )
 
 
-def _out_dir(ctx: click.Context, plan: Any, out_dir: str, *, check: bool, dry_run: bool, report_format: str, force: bool) -> None:
+def _out_dir(
+    ctx: click.Context,
+    plan: Any,
+    out_dir: str,
+    asked: set[str],
+    *,
+    check: bool,
+    dry_run: bool,
+    report_format: str,
+    force: bool,
+    cost_line: str = "",
+) -> None:
     """--out-dir: write, --check or --dry-run, and report each file added, changed and removed."""
     import shlex
     from pathlib import Path
@@ -354,7 +385,14 @@ def _out_dir(ctx: click.Context, plan: Any, out_dir: str, *, check: bool, dry_ru
     from . import outdir
 
     root = Path(out_dir)
-    module = outdir.Module(layer=plan.layer, cloud=plan.cloud, command=plan.command, files=module_files(plan))
+    module = outdir.Module(
+        layer=plan.layer,
+        cloud=plan.cloud,
+        command=plan.command,
+        files=module_files(plan, cost_line),
+        settings=plan.settings_to_keep(),
+        explicit=frozenset(asked),
+    )
     if check or dry_run:
         changes = outdir.plan(root, module, force=force, want_diff=check and report_format == "text")
     else:
@@ -387,8 +425,9 @@ APP_CHART_FILES = {
 }
 
 
-def module_files(plan: Any) -> dict[str, str]:
-    """Every file of a module directory: the topic files plus README.md and terraform.tfvars.example."""
+def module_files(plan: Any, cost_line: str = "") -> dict[str, str]:
+    """Every file of a module directory: the topic files plus README.md (with ``cost_line``, the
+    estimate generator/cost.py writes for an infrastructure module) and terraform.tfvars.example."""
     from .moduledoc import readme_context, scan, tfvars_example
     from .render import header, render_files, render_template
 
@@ -397,9 +436,9 @@ def module_files(plan: Any) -> dict[str, str]:
         # The local chart that creates the custom resources (their CRDs arrive in the same apply).
         for name, target in APP_CHART_FILES.items():
             files[target] = header(plan) + render_template(f"app/chart/{name}", plan.context())
-    fields = scan("".join(files[name] for name in ("variables.tf", "outputs.tf") if name in files))
+    fields = scan(files.get("variables.tf", ""))
     files["terraform.tfvars.example"] = tfvars_example(fields, plan.header_lines())
-    files["README.md"] = render_template("module_readme.md.j2", {"plan": plan, **readme_context(fields)})
+    files["README.md"] = render_template("module_readme.md.j2", readme_context(plan, files, cost_line=cost_line))
     return files
 
 
@@ -451,8 +490,30 @@ def _blame_config(exc: OptionError, from_file: set[str], config_file: str | None
     help="Output format.",
 )
 @click.option("--cloud", "clouds", multiple=True, type=click.Choice(CHOICES["cloud"]), help="Only these clouds.")
-def sizes(fmt: str, clouds: tuple[str, ...]) -> None:
-    """Print the sizing matrix: cloud x env x products -> nodes and database."""
+@click.option(
+    "--cost",
+    is_flag=True,
+    help="Instead, each cell's monthly on-demand estimate of its main cost drivers, from the cited, "
+    "dated prices of catalogs/prices.yaml only (an item without one says: no cited price).",
+)
+@click.option(
+    "--prices",
+    "price_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="With --cost: a price file overlaid on catalogs/prices.yaml (each price with its source and date); repeatable.",
+)
+def sizes(fmt: str, clouds: tuple[str, ...], cost: bool, price_files: tuple[str, ...]) -> None:
+    """Print the sizing matrix: cloud x env x products -> nodes and database (--cost: monthly estimate)."""
+    if price_files and not cost:
+        raise OptionError("--prices", "needs --cost (it overlays the prices the estimate reads)")
+    if cost:
+        from .cost import load_prices, render_costs
+        from .sizes import cost_matrix
+
+        prices = load_prices(price_files)
+        _write_stdout(render_costs(cost_matrix(clouds or None, prices), prices, fmt))
+        return
     from .sizes import matrix, render_matrix
 
     _write_stdout(render_matrix(matrix(clouds or None), fmt))
@@ -473,6 +534,40 @@ def versions(fmt: str, clouds: tuple[str, ...]) -> None:
     from .versions import render_versions, version_table
 
     _write_stdout(render_versions(version_table(clouds or None), fmt))
+
+
+@cli.command("init")
+@click.option("--cloud", type=click.Choice(CHOICES["cloud"]), help="Target cloud, written as a value.")
+@click.option("--env", type=click.Choice(CHOICES["env"]), help="Environment tier, written as a value.")
+@click.option("--products", type=click.Choice(CHOICES["products"]), help="Product mix, written as a value.")
+@click.option("--layer", type=click.Choice(CHOICES["layer"]), help="Layer, written as a value.")
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    default="gen-tf.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The config file to write (whole or not at all); '-' for standard output.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(output_file: str, force: bool, **values: Any) -> None:
+    """Write a commented gen-tf.yaml naming every option as the flags do."""
+    from .init import config_text
+
+    text = config_text(generate, {k: v for k, v in values.items() if v is not None})
+    if output_file == "-":
+        _write_stdout(text)
+        return
+    from pathlib import Path
+
+    from .outdir import OutDirError, write_file
+
+    target = Path(output_file)
+    if target.exists() and not force:
+        raise OutDirError(f"-o: {target} exists; pass --force to overwrite it")
+    write_file(target, text, force=True)
+    click.echo(f"gen-tf: wrote {target}; set cloud, env and products, then run gen-tf --config {target}", err=True)
 
 
 @cli.command("app-vars")

@@ -79,10 +79,15 @@ def read_config(path: str, known: list[str]) -> dict[str, Any]:
             raise ConfigError(path, where, "is not valid YAML") from None
     if not isinstance(data, dict):
         raise ConfigError(path, "top level", "must be a mapping of option names to values")
+    from .options import OPTION_OF
+
+    # Each key may be spelled as its flag (`admin-cidr`, `private-subnet-id`, `tag`) or as the
+    # option's field (`admin_cidrs`): `gen-tf init` writes the flags' spelling.
+    aliases = {**{flag.lstrip("-").replace("-", "_"): name for name, flag in OPTION_OF.items()}, **ALIASES}
     settings: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = str(raw_key).replace("-", "_")
-        key = ALIASES.get(key, key)
+        key = aliases.get(key, key)
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -32,7 +32,7 @@ def examples() -> dict[str, str]:
                 plan = build_plan(opts, catalog)
                 found[f"{cloud}-{env}-{products}/main.tf"] = render_single(plan)
         # The application layer, as a module directory (it ships a local chart).
-        app = build_plan(parse_options({"cloud": cloud, "env": "prod", "products": "both", "layer": "app", **EXAMPLE_OPTIONS}), catalog)
+        app = build_plan(parse_options({"cloud": cloud, "env": "prod", "products": "both", "layer": "app", "domain": EXAMPLE_OPTIONS["domain"]}), catalog)
         module = Module(layer=app.layer, cloud=app.cloud, command=app.command, files=module_files(app))
         for path, text in module.all_files().items():
             found[f"app-{cloud}-prod-both/{path}"] = text

@@ -167,6 +167,12 @@ def _domain(value: str) -> str:
     return value
 
 
+def _region(value: str) -> str:
+    if not value:
+        raise ValueError("is empty; name a region, or leave the option out for the catalog's default")
+    return value
+
+
 def _k8s(value: str) -> str:
     if not K8S_RE.match(value):
         raise ValueError(f"{value!r} is not a Kubernetes version; use MAJOR.MINOR, 1.29 or newer (R-K8S-4)")
@@ -189,6 +195,7 @@ def _retention(value: int) -> int:
 # Per-field rules that need no other field, run after the type check.
 RULES: dict[str, Callable[[Any], Any]] = {
     "name": _name,
+    "region": _region,
     "domain": _domain,
     "dns_zone": _fqdn,
     "k8s_version": _k8s,
@@ -281,8 +288,31 @@ def _cidr(option: str, cidr: str) -> None:
         raise OptionError(option, f"{cidr!r} has host bits set; the network is {network.network_address}/{prefix}")
 
 
+# Options the application layer (--layer app) has no use for: they shape the cloud infrastructure.
+INFRA_ONLY = (
+    "name", "dns_zone", "k8s_version", "mysql_version", "standby", "backup_retention_days", "prevent_destroy",
+    "tags", "node_family", "vpc_id", "private_subnet_ids", "public_subnet_ids", "private_endpoint",
+    "allowed_cidrs", "admin_cidrs", "alarm_emails",
+)
+
+
+def _layer(opts: Options) -> None:
+    """Refuse what does not apply to the chosen layer, rather than ignore it silently."""
+    if opts.layer != "app":
+        return
+    defaults = {f.name: (f.default if f.default is not MISSING else f.default_factory()) for f in fields(Options) if f.name in INFRA_ONLY}  # type: ignore[misc]
+    for name in INFRA_ONLY:
+        if getattr(opts, name) != defaults[name]:
+            raise OptionError(
+                OPTION_OF[name],
+                "shapes the infrastructure layer; the application layer takes what it needs from the infrastructure's "
+                "outputs (gen-tf app-vars): remove it with --layer app",
+            )
+
+
 def _cross(opts: Options) -> None:
     """Rules between options (the first failure wins)."""
+    _layer(opts)
     if opts.domain and opts.dns_zone and not (
         opts.domain == opts.dns_zone or opts.domain.endswith("." + opts.dns_zone)
     ):

@@ -136,6 +136,8 @@ class Plan:
     standby: bool
     backup_retention_days: int
     deletion_protection: bool
+    # Keep the database's backups when it is deleted (tier policy, reference.yaml).
+    keep_backups_on_delete: bool
     # Write lifecycle { prevent_destroy = true } on every stateful resource (buckets,
     # databases, keys, Key Vault): Terraform then refuses a plan that deletes one.
     prevent_destroy: bool
@@ -163,6 +165,10 @@ class Plan:
     network: Network
     backend: str | None
     command: str
+    # The regions gen-tf accepts and the shapes of existing network IDs (the module's validations).
+    regions: tuple[str, ...] = ()
+    network_id_pattern: str = ""
+    subnet_id_pattern: str = ""
     # The catalog overlays as (path, "sha256:..."), named in the header (reproducible output).
     overlays: tuple[tuple[str, str], ...] = ()
     # What the CLI prints on stderr (never part of the output): a version past standard support.
@@ -173,6 +179,12 @@ class Plan:
     @property
     def prod(self) -> bool:
         return self.tier == "prod"
+
+    def settings_to_keep(self) -> dict[str, str]:
+        """What --out-dir records so a later regeneration cannot move it unasked (generator/outdir.py)."""
+        if self.layer != "infra":
+            return {}
+        return {"name": self.name, "region": self.region, "kubernetes_version": self.k8s_version, "mysql_version": self.mysql_version}
 
     def header_lines(self) -> list[str]:
         """What every generated file says about itself: the generator and version, the command that
@@ -239,7 +251,11 @@ def canonical_command(opts: Options) -> str:
     return shlex.join(args)
 
 
-def build_plan(opts: Options, catalog: Catalog) -> Plan:
+def build_plan(opts: Options, catalog: Catalog, running: dict[str, str] | None = None) -> Plan:
+    """The plan for ``opts`` on ``catalog``. ``running`` holds the versions an existing deployment
+    records (its --out-dir manifest or gen-tf 0.1 header): a version the cloud no longer creates is
+    accepted for it when it is that version, or (Kubernetes) the next minor, the one step up."""
+    running = running or {}
     cat = catalog.cloud
     ref = catalog.reference
     region = opts.region or cat.defaults.region
@@ -247,18 +263,29 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         raise OptionError(
             "--region", f"{region!r} is not a region name on {opts.cloud}; use one like {cat.defaults.region}"
         )
+    if region not in cat.regions:
+        raise OptionError(
+            "--region",
+            f"{region!r} is not a {opts.cloud} region gen-tf knows (catalog as of {cat.as_of}); use one like "
+            f"{cat.defaults.region}, or add it to regions with a --catalog overlay",
+        )
+    _check_network(opts, cat)
     warnings: list[str] = []
+    k8s_running = _running_steps(running.get("kubernetes_version"), step=True)
+    mysql_running = _running_steps(running.get("mysql_version"), step=False)
     k8s, k8s_window, k8s_status = _pick_version(
         "--k8s-version", "Kubernetes", opts.k8s_version, cat.defaults.kubernetes_version, cat.kubernetes_versions,
-        ref.min_versions.kubernetes, "R-K8S-4", opts.cloud, cat.services.kubernetes, cat.as_of, warnings,
+        ref.min_versions.kubernetes, "R-K8S-4", opts.cloud, cat.services.kubernetes, cat.as_of, warnings, k8s_running,
     )
     mysql, _, _ = _pick_version(
         "--mysql-version", "MySQL", opts.mysql_version, cat.defaults.mysql_version, cat.mysql_versions,
-        ref.min_versions.mysql, "R-DB-1", opts.cloud, cat.services.mysql, cat.as_of, warnings,
+        ref.min_versions.mysql, "R-DB-1", opts.cloud, cat.services.mysql, cat.as_of, warnings, mysql_running,
     )
-    opts = replace(opts, k8s_version=k8s, mysql_version=mysql)
-    k8s_accepted = accepted_versions(cat.kubernetes_versions, cat.as_of)
-    mysql_accepted = accepted_versions(cat.mysql_versions, cat.as_of)
+    if opts.layer == "infra":  # the header pins them (the application layer has no use for them)
+        opts = replace(opts, k8s_version=k8s, mysql_version=mysql)
+    # The module's own validation accepts what a new deployment may use, and the running version.
+    k8s_accepted = sorted({*accepted_versions(cat.kubernetes_versions, cat.as_of), k8s}, key=version_tuple)
+    mysql_accepted = sorted({*accepted_versions(cat.mysql_versions, cat.as_of), mysql}, key=version_tuple)
 
     sizing = size(catalog, opts.env, opts.products, opts.node_family)
     policy = ref.tiers[sizing.tier]
@@ -287,6 +314,7 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         standby=policy.standby if opts.standby is None else opts.standby,
         backup_retention_days=opts.backup_retention_days or policy.backup_retention_days,
         deletion_protection=policy.deletion_protection,
+        keep_backups_on_delete=policy.keep_backups_on_delete,
         prevent_destroy=policy.prevent_destroy if opts.prevent_destroy is None else opts.prevent_destroy,
         tags=dict(sorted(opts.tags.items())),
         alarm_emails=tuple(opts.alarm_emails),
@@ -318,9 +346,36 @@ def build_plan(opts: Options, catalog: Catalog) -> Plan:
         ),
         backend=opts.backend,
         command=canonical_command(opts),
+        regions=tuple(cat.regions),
+        network_id_pattern=cat.id_patterns.network,
+        subnet_id_pattern=cat.id_patterns.subnet,
         overlays=catalog.overlays,
         warnings=tuple(warnings),
     )
+
+
+def _check_network(opts: Options, cat: Any) -> None:
+    """An existing network's IDs, by the cloud's ID shapes (the module's variables check the same
+    patterns) and by how many subnets the module needs (R-LAYER-1: two zones at least on AWS)."""
+    patterns = cat.id_patterns
+    if opts.vpc_id is not None and not re.search(patterns.network, opts.vpc_id):
+        raise OptionError("--vpc-id", f"{opts.vpc_id!r} is not a {opts.cloud} network ID such as {patterns.network_example}")
+    for flag, ids in (("--private-subnet-id", opts.private_subnet_ids), ("--public-subnet-id", opts.public_subnet_ids)):
+        for subnet in ids:
+            if not re.search(patterns.subnet, subnet):
+                raise OptionError(flag, f"{subnet!r} is not a {opts.cloud} subnet ID such as {patterns.subnet_example}")
+        if len({s.lower() for s in ids}) != len(ids):
+            raise OptionError(flag, "lists the same subnet twice; give each once")
+    if opts.cloud == "aws" and opts.vpc_id and len(opts.private_subnet_ids) < 2:
+        raise OptionError(
+            "--private-subnet-id", "give at least 2 private subnets in different zones (R-LAYER-1: nodes and the database span 2 zones)"
+        )
+    if opts.cloud == "gcp" and opts.vpc_id and len(opts.private_subnet_ids) != 1:
+        raise OptionError("--private-subnet-id", "give exactly 1 on gcp with --vpc-id: the subnetwork of the nodes (a regional subnetwork spans the zones)")
+    if opts.cloud == "azure" and opts.vpc_id:
+        for subnet in opts.private_subnet_ids:
+            if not subnet.lower().startswith(opts.vpc_id.lower() + "/subnets/"):
+                raise OptionError("--private-subnet-id", f"{subnet} is not a subnet of --vpc-id {opts.vpc_id}")
 
 
 def accepted_versions(versions: Any, as_of: datetime.date) -> list[str]:
@@ -329,6 +384,15 @@ def accepted_versions(versions: Any, as_of: datetime.date) -> list[str]:
     usable = ("standard", "extended")
     found = [v for v, w in versions.versions.items() if w.status(as_of, versions.create_in_extended_support) in usable]
     return sorted(found, key=version_tuple)
+
+
+def _running_steps(version: str | None, step: bool) -> tuple[str, ...]:
+    """The versions an existing deployment on ``version`` may be generated with: that version, and
+    with ``step`` (Kubernetes, upgraded one minor at a time) the next minor."""
+    if not version or not re.fullmatch(r"[0-9]+\.[0-9]+", version):
+        return ()
+    major, minor = (int(part) for part in version.split("."))
+    return (version, f"{major}.{minor + 1}") if step else (version,)
 
 
 def _pick_version(
@@ -343,6 +407,7 @@ def _pick_version(
     service: str,
     as_of: datetime.date,
     warnings: list[str],
+    running: tuple[str, ...] = (),
 ) -> tuple[str, SupportWindow, str]:
     """The version to use, judged by the catalog's dates as of ``as_of`` (never today's: output must
     not depend on the clock). A version the cloud no longer creates, or one the catalog does not know,
@@ -363,6 +428,16 @@ def _pick_version(
             )
         raise OptionError(option, f"{version} is not offered on {service} (catalog as of {as_of}); {allowed}")
     status = window.status(as_of, versions.create_in_extended_support)
+    if status == "retired" and version in running and (window.end_of_extended_support is None or as_of < window.end_of_extended_support):
+        # An existing deployment on it (or one minor below): it still runs, in the cloud's extended
+        # support, until end_of_extended_support; only a new one cannot use it.
+        newest = [v for v in accepted if versions.versions[v].status(as_of, versions.create_in_extended_support) == "standard"]
+        warnings.append(
+            f"{kind} {version} can no longer be used for a new {service} (standard support ended "
+            f"{window.end_of_standard_support}); accepted for this existing deployment, whose support ends "
+            f"{window.end_of_extended_support or 'soon'}: step up one minor at a time to {newest[-1]}"
+        )
+        return version, window, "extended"
     if status == "retired":
         extended = versions.create_in_extended_support and window.end_of_extended_support is not None
         ended = window.end_of_extended_support if extended else window.end_of_standard_support

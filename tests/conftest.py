@@ -24,6 +24,8 @@ ENVS = ("dev", "prod")
 PRODUCTS = ("models", "weave", "both")
 COMBOS = [(c, e, p) for c in CLOUDS for e in ENVS for p in PRODUCTS]
 DOMAIN_ARGS = ("--domain", "wandb.example.com", "--dns-zone", "example.com")
+# The application layer takes the domain only (the DNS zone is the infrastructure's).
+APP_DOMAIN = ("--domain", "wandb.example.com")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # The W&B service accounts both layers must name (issue 14), typed by hand from the operator-wandb
 # chart: the components that read or write the bucket or sign its URLs, and console. Weave adds

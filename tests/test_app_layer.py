@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from conftest import WANDB_SERVICE_ACCOUNTS_WEAVE, DOMAIN_ARGS, blocks, generate, local_value, parsed, resource, terraform, terraform_or_skip, variable_default
+from conftest import APP_DOMAIN, WANDB_SERVICE_ACCOUNTS_WEAVE, DOMAIN_ARGS, blocks, generate, local_value, parsed, resource, terraform, terraform_or_skip, variable_default
 from generator.catalog import load_catalog
 from generator.plan import _wandb_plan
 from generator.render import environment
@@ -141,11 +141,11 @@ IDENTITY_ANNOTATION = {
 
 
 def app_text(cloud: str, env: str, products: str) -> str:
-    return generate(cloud, env, products, *APP, *DOMAIN_ARGS)
+    return generate(cloud, env, products, *APP, *APP_DOMAIN)
 
 
 def app_doc(cloud: str, env: str, products: str) -> dict[str, Any]:
-    return parsed(cloud, env, products, *APP, *DOMAIN_ARGS)
+    return parsed(cloud, env, products, *APP, *APP_DOMAIN)
 
 
 def locals_of(doc: dict[str, Any]) -> dict[str, Any]:

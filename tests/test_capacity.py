@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, parsed, variable_default
+from conftest import APP_DOMAIN, DOMAIN_ARGS, blocks, parsed, variable_default
 from generator.capacity import Pod, allocatable, fit, nodes_needed, wandb_pods
 from generator.catalog import load_catalog
 
@@ -49,7 +49,7 @@ APP = ("--layer", "app")
 def test_every_cell_fits_its_nodes(cloud: str, env: str, products: str) -> None:
     preset, nodes = EXPECTED[(cloud, env, products)]
     infra = parsed(cloud, env, products, *DOMAIN_ARGS)
-    app = parsed(cloud, env, products, *APP, *DOMAIN_ARGS)
+    app = parsed(cloud, env, products, *APP, *APP_DOMAIN)
     assert variable_default(infra, MIN_VARIABLE[cloud]) == nodes
     assert variable_default(app, "wandb_size") == preset
     # And the placement behind it holds: every pod fits, in that many nodes, on that node type.
@@ -95,7 +95,7 @@ def test_a_preset_too_large_for_the_node_falls_back() -> None:
     catalog = load_catalog("aws")
     capacity = fit(catalog, "prod", "models", "r6i.2xlarge", catalog.machine("r6i.2xlarge"))
     assert (capacity.target, capacity.preset, capacity.lowered) == ("medium", "small", True)
-    description = blocks(parsed("aws", "prod", "models", *APP, *DOMAIN_ARGS), "variable")["wandb_size"]["description"]
+    description = blocks(parsed("aws", "prod", "models", *APP, *APP_DOMAIN), "variable")["wandb_size"]["description"]
     assert "the tier's medium runs a parquet pod of 15 cores, more than the 7.53 cores such a node leaves" in description
 
 

@@ -105,12 +105,12 @@ def test_network_has_three_zones_and_nat_egress() -> None:
 
 
 def test_bring_your_own_network() -> None:
-    byo = ("--vpc-id", "vpc-0abc", "--private-subnet-id", "subnet-01", "--private-subnet-id", "subnet-02",
-           "--public-subnet-id", "subnet-03", "--public-subnet-id", "subnet-04")
+    byo = ("--vpc-id", "vpc-0123456789abcdef0", "--private-subnet-id", "subnet-0123456789abcd001", "--private-subnet-id", "subnet-0123456789abcd002",
+           "--public-subnet-id", "subnet-0123456789abcd003", "--public-subnet-id", "subnet-0123456789abcd004")
     d = doc("prod", "both", *byo)
-    assert variable_default(d, "existing_vpc_id") == "vpc-0abc"
-    assert variable_default(d, "existing_private_subnet_ids") == ["subnet-01", "subnet-02"]
-    assert variable_default(d, "existing_public_subnet_ids") == ["subnet-03", "subnet-04"]
+    assert variable_default(d, "existing_vpc_id") == "vpc-0123456789abcdef0"
+    assert variable_default(d, "existing_private_subnet_ids") == ["subnet-0123456789abcd001", "subnet-0123456789abcd002"]
+    assert variable_default(d, "existing_public_subnet_ids") == ["subnet-0123456789abcd003", "subnet-0123456789abcd004"]
     assert local_value(d, "create_network") == '${var.existing_vpc_id == ""}'
     assert resource(d, "aws_vpc.this")["count"] == "${local.create_network ? 1 : 0}"
     assert local_value(d, "private_subnet_ids") == "${local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids}"

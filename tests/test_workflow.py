@@ -44,9 +44,14 @@ def test_module_readme_documents_sizes_inputs_outputs_and_diagram(tmp_path: Path
     readme = (tmp_path / "README.md").read_text()
     assert "| Kubernetes nodes (Amazon EKS) | r6i.4xlarge: 16 vCPU, 128 GiB, 100 GB disk | 12 cores, 96 GB, 100 GB per node" in readme
     assert "```mermaid" in readme and "hot standby" in readme
-    assert "| `kubernetes_version` | `string` | `\"1.36\"` |" in readme
-    assert "| `domain` | `string` | required |" in readme
-    assert "| `db_secret_arn` |" in readme
+    # terraform-docs' layout: Name | Description | Type | Default | Required (issue 12 §4).
+    assert re.search(r'^\| <a name="input_kubernetes_version"></a> .* \| `string` \| `"1\.36"` \| no \|$', readme, re.M)
+    assert re.search(r'^\| <a name="input_domain"></a> .* \| `string` \| n/a \| yes \|$', readme, re.M)
+    assert '<a name="output_db_secret_arn"></a>' in readme
+    # The Cost section: gen-tf sizes --cost's estimate for this cell, from catalogs/prices.yaml.
+    cost = readme.split("## Cost\n\n", 1)[1].split("\n", 1)[0]
+    assert cost.startswith("**Estimated monthly cost") and "prices as of " in cost and "us-east-1" in cost
+    assert "nodes $" in cost and "(catalogs/prices.yaml)" in cost
     example = (tmp_path / "terraform.tfvars.example").read_text()
     assert '\ndomain = "CHANGE-ME"\n' in example
     assert "\n# backup_retention_days = 14\n" in example
@@ -235,6 +240,11 @@ def test_backend_block_is_partial(capsys, cloud: str, backend: str) -> None:
     assert terraform_block["backend"] == [{backend: {}}]
 
 
+VPC = "vpc-0123456789abcdef0"
+SUBNET1 = "subnet-0123456789abcd001"
+PUBLIC = ("--public-subnet-id", "subnet-0123456789abcd003", "--public-subnet-id", "subnet-0123456789abcd004")
+
+
 @pytest.mark.parametrize(
     "argv,option,words",
     [
@@ -242,6 +252,13 @@ def test_backend_block_is_partial(capsys, cloud: str, backend: str) -> None:
         (["--private-subnet-id", "subnet-1"], "--vpc-id", "is required"),
         (["--vpc-id", "vpc-1"], "--private-subnet-id", "is required"),
         (["--vpc-id", "vpc-1", "--private-subnet-id", "subnet-1"], "--public-subnet-id", "at least 2 public subnets"),
+        # Issue 12: IDs by the cloud's shape, subnets counted and distinct, before any plan.
+        (["--vpc-id", "myvpc", "--private-subnet-id", "subnet-xyz", *PUBLIC], "--vpc-id", "'myvpc' is not a aws network ID such as vpc-0123456789abcdef0"),
+        (["--vpc-id", VPC, "--private-subnet-id", "subnet-xyz", *PUBLIC], "--private-subnet-id", "'subnet-xyz' is not a aws subnet ID"),
+        (["--vpc-id", VPC, "--private-subnet-id", SUBNET1, *PUBLIC], "--private-subnet-id", "at least 2 private subnets"),
+        (["--vpc-id", VPC, "--private-subnet-id", SUBNET1, "--private-subnet-id", SUBNET1, *PUBLIC], "--private-subnet-id", "lists the same subnet twice"),
+        (["--region", "xx-nowhere-9"], "--region", "is not a aws region gen-tf knows"),
+        (["--region", ""], "--region", "is empty"),
         (["--allowed-cidr", "10.0.0.0/33"], "--allowed-cidr", "IPv4 CIDR"),
         (["--image-registry", "https://x"], "--image-registry", "host[:port][/path]"),
     ],

@@ -51,8 +51,14 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "AWS region to deploy into."
+  description = "AWS region to deploy into. One of the regions gen-tf knows (catalog as of 2026-12-02)."
   default     = "us-east-1"
+  nullable    = false
+
+  validation {
+    condition     = contains(["af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2"], var.region)
+    error_message = "region must be a region gen-tf knows (catalog as of 2026-12-02), such as us-east-1; regenerate with a --catalog overlay that adds it."
+  }
 }
 
 variable "domain" {
@@ -123,7 +129,7 @@ variable "existing_vpc_id" {
   default     = ""
 
   validation {
-    condition     = var.existing_vpc_id == "" || can(regex("^vpc-[0-9a-f]+$", var.existing_vpc_id))
+    condition     = var.existing_vpc_id == "" || can(regex("^vpc-([0-9a-f]{8}|[0-9a-f]{17})$", var.existing_vpc_id))
     error_message = "existing_vpc_id must be empty or a VPC ID such as vpc-0123456789abcdef0."
   }
 }
@@ -134,8 +140,13 @@ variable "existing_private_subnet_ids" {
   default     = []
 
   validation {
-    condition     = alltrue([for s in var.existing_private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    condition     = alltrue([for s in var.existing_private_subnet_ids : can(regex("^subnet-([0-9a-f]{8}|[0-9a-f]{17})$", s))])
     error_message = "existing_private_subnet_ids must be subnet IDs such as subnet-0123456789abcdef0."
+  }
+
+  validation {
+    condition     = length(distinct(var.existing_private_subnet_ids)) == length(var.existing_private_subnet_ids) && (length(var.existing_private_subnet_ids) == 0 || length(var.existing_private_subnet_ids) >= 2)
+    error_message = "existing_private_subnet_ids must be empty or list at least 2 different subnets (R-LAYER-1: 2 zones)."
   }
 }
 
@@ -145,8 +156,13 @@ variable "existing_public_subnet_ids" {
   default     = []
 
   validation {
-    condition     = alltrue([for s in var.existing_public_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    condition     = alltrue([for s in var.existing_public_subnet_ids : can(regex("^subnet-([0-9a-f]{8}|[0-9a-f]{17})$", s))])
     error_message = "existing_public_subnet_ids must be subnet IDs such as subnet-0123456789abcdef0."
+  }
+
+  validation {
+    condition     = length(distinct(var.existing_public_subnet_ids)) == length(var.existing_public_subnet_ids) && (length(var.existing_public_subnet_ids) == 0 || length(var.existing_public_subnet_ids) >= 2)
+    error_message = "existing_public_subnet_ids must be empty or list at least 2 different subnets (the load balancer spans 2 zones)."
   }
 }
 
@@ -358,6 +374,12 @@ variable "db_backup_window" {
 variable "deletion_protection" {
   type        = bool
   description = "Protect the database and load balancer from deletion."
+  default     = true
+}
+
+variable "keep_backups_on_delete" {
+  type        = bool
+  description = "When the Aurora cluster is deleted, take a final snapshot (named NAME-metadata-final: delete or rename it before deleting a re-created cluster again) and keep the automated backups for their retention period. Independent of deletion_protection."
   default     = true
 }
 
@@ -1460,29 +1482,32 @@ resource "aws_secretsmanager_secret_version" "db_password" {
 resource "aws_rds_cluster" "metadata" {
   # checkov:skip=CKV2_AWS_8: R-DB-2 is met by Aurora's automated backups (daily, var.backup_retention_days, point-in-time restore); an AWS Backup plan would duplicate them. Attach the cluster to the organisation's plan where one exists.
   # checkov:skip=CKV_AWS_326: Recovery is point-in-time restore from the automated backups (R-DB-2); Backtrack bills every change record, can only be turned on when the cluster is created and rules out Aurora Global Database.
-  cluster_identifier                  = "${local.name}-metadata"
-  engine                              = "aurora-mysql"
-  engine_version                      = local.aurora_engine_versions[var.mysql_version]
-  allow_major_version_upgrade         = true
-  db_instance_parameter_group_name    = aws_db_parameter_group.metadata.name
-  apply_immediately                   = var.db_apply_immediately
-  database_name                       = "wandb_local"
-  master_username                     = "wandb"
-  master_password_wo                  = ephemeral.aws_secretsmanager_random_password.db.random_password
-  master_password_wo_version          = var.db_password_version
-  port                                = 3306
-  db_subnet_group_name                = aws_db_subnet_group.metadata.name
-  vpc_security_group_ids              = [aws_security_group.metadata.id]
-  db_cluster_parameter_group_name     = aws_rds_cluster_parameter_group.metadata.name
-  storage_encrypted                   = true
-  kms_key_id                          = aws_kms_key.this.arn
-  backup_retention_period             = var.backup_retention_days
-  preferred_backup_window             = var.db_backup_window
-  preferred_maintenance_window        = "sun:05:00-sun:06:00"
-  copy_tags_to_snapshot               = true
-  deletion_protection                 = var.deletion_protection
-  skip_final_snapshot                 = !var.deletion_protection
+  cluster_identifier               = "${local.name}-metadata"
+  engine                           = "aurora-mysql"
+  engine_version                   = local.aurora_engine_versions[var.mysql_version]
+  allow_major_version_upgrade      = true
+  db_instance_parameter_group_name = aws_db_parameter_group.metadata.name
+  apply_immediately                = var.db_apply_immediately
+  database_name                    = "wandb_local"
+  master_username                  = "wandb"
+  master_password_wo               = ephemeral.aws_secretsmanager_random_password.db.random_password
+  master_password_wo_version       = var.db_password_version
+  port                             = 3306
+  db_subnet_group_name             = aws_db_subnet_group.metadata.name
+  vpc_security_group_ids           = [aws_security_group.metadata.id]
+  db_cluster_parameter_group_name  = aws_rds_cluster_parameter_group.metadata.name
+  storage_encrypted                = true
+  kms_key_id                       = aws_kms_key.this.arn
+  backup_retention_period          = var.backup_retention_days
+  preferred_backup_window          = var.db_backup_window
+  preferred_maintenance_window     = "sun:05:00-sun:06:00"
+  copy_tags_to_snapshot            = true
+  deletion_protection              = var.deletion_protection
+  # Deleting the cluster (after deletion_protection is turned off to tear down) keeps a
+  # final snapshot and the automated backups when var.keep_backups_on_delete says so.
+  skip_final_snapshot                 = !var.keep_backups_on_delete
   final_snapshot_identifier           = "${local.name}-metadata-final"
+  delete_automated_backups            = !var.keep_backups_on_delete
   enabled_cloudwatch_logs_exports     = ["audit", "error", "general", "slowquery"]
   iam_database_authentication_enabled = true
 
@@ -1938,6 +1963,17 @@ resource "aws_vpc_security_group_egress_rule" "lb_to_app" {
   from_port         = each.value
   to_port           = each.value
   cidr_ipv4         = local.vpc_cidr
+}
+
+# gen-tf 0.1 had one rule each, for the app's port: now the app route's.
+moved {
+  from = aws_vpc_security_group_egress_rule.lb_to_app
+  to   = aws_vpc_security_group_egress_rule.lb_to_app["app"]
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.app_from_lb
+  to   = aws_vpc_security_group_ingress_rule.app_from_lb["app"]
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_from_lb" {

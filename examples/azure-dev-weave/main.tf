@@ -72,12 +72,13 @@ variable "name" {
 
 variable "location" {
   type        = string
-  description = "Azure region to deploy into; it must offer availability zones."
+  description = "Azure region to deploy into; it must offer availability zones. One of the regions gen-tf knows (catalog as of 2026-12-02)."
   default     = "eastus"
+  nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]+$", var.location))
-    error_message = "location must be an Azure region name such as eastus."
+    condition     = contains(["australiaeast", "austriaeast", "brazilsouth", "canadacentral", "centralindia", "centralus", "chilecentral", "eastasia", "eastus", "eastus2", "francecentral", "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest", "koreacentral", "malaysiawest", "mexicocentral", "newzealandnorth", "northeurope", "norwayeast", "polandcentral", "qatarcentral", "southafricanorth", "southcentralus", "southeastasia", "spaincentral", "swedencentral", "switzerlandnorth", "uaenorth", "uksouth", "westeurope", "westus2", "westus3"], var.location)
+    error_message = "location must be a region gen-tf knows (catalog as of 2026-12-02), such as eastus; regenerate with a --catalog overlay that adds it."
   }
 }
 
@@ -155,7 +156,7 @@ variable "existing_vnet_id" {
   default     = ""
 
   validation {
-    condition     = var.existing_vnet_id == "" || can(regex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/virtualNetworks/[^/]+$", var.existing_vnet_id))
+    condition     = var.existing_vnet_id == "" || can(regex("(?i)^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+$", var.existing_vnet_id))
     error_message = "existing_vnet_id must be empty or a virtual network resource ID: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/NAME."
   }
 }
@@ -166,7 +167,7 @@ variable "existing_node_subnet_id" {
   default     = ""
 
   validation {
-    condition     = var.existing_vnet_id == "" ? var.existing_node_subnet_id == "" : startswith(lower(var.existing_node_subnet_id), lower("${var.existing_vnet_id}/subnets/"))
+    condition     = var.existing_vnet_id == "" ? var.existing_node_subnet_id == "" : startswith(lower(var.existing_node_subnet_id), lower("${var.existing_vnet_id}/subnets/")) && can(regex("(?i)^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$", var.existing_node_subnet_id))
     error_message = "existing_node_subnet_id must be a subnet of existing_vnet_id (its ID followed by /subnets/NAME) when that is set, and empty otherwise."
   }
 }
@@ -177,7 +178,7 @@ variable "existing_database_subnet_id" {
   default     = ""
 
   validation {
-    condition     = var.existing_vnet_id == "" ? var.existing_database_subnet_id == "" : startswith(lower(var.existing_database_subnet_id), lower("${var.existing_vnet_id}/subnets/"))
+    condition     = var.existing_vnet_id == "" ? var.existing_database_subnet_id == "" : startswith(lower(var.existing_database_subnet_id), lower("${var.existing_vnet_id}/subnets/")) && can(regex("(?i)^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$", var.existing_database_subnet_id))
     error_message = "existing_database_subnet_id must be a subnet of existing_vnet_id (its ID followed by /subnets/NAME) when that is set, and empty otherwise."
   }
 }
@@ -188,7 +189,7 @@ variable "existing_ingress_subnet_id" {
   default     = ""
 
   validation {
-    condition     = var.existing_vnet_id == "" ? var.existing_ingress_subnet_id == "" : startswith(lower(var.existing_ingress_subnet_id), lower("${var.existing_vnet_id}/subnets/"))
+    condition     = var.existing_vnet_id == "" ? var.existing_ingress_subnet_id == "" : startswith(lower(var.existing_ingress_subnet_id), lower("${var.existing_vnet_id}/subnets/")) && can(regex("(?i)^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$", var.existing_ingress_subnet_id))
     error_message = "existing_ingress_subnet_id must be a subnet of existing_vnet_id (its ID followed by /subnets/NAME) when that is set, and empty otherwise."
   }
 }

@@ -65,12 +65,13 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "GCP region to deploy into; the cluster, database and bucket all live there."
+  description = "GCP region to deploy into; the cluster, database and bucket all live there. One of the regions gen-tf knows (catalog as of 2026-12-02)."
   default     = "us-central1"
+  nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
-    error_message = "region must be a GCP region name such as us-central1."
+    condition     = contains(["africa-south1", "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3", "asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2", "australia-southeast1", "australia-southeast2", "europe-central2", "europe-north1", "europe-north2", "europe-southwest1", "europe-west1", "europe-west10", "europe-west12", "europe-west2", "europe-west3", "europe-west4", "europe-west6", "europe-west8", "europe-west9", "me-central1", "me-central2", "me-west1", "northamerica-northeast1", "northamerica-northeast2", "northamerica-south1", "southamerica-east1", "southamerica-west1", "us-central1", "us-east1", "us-east4", "us-east5", "us-south1", "us-west1", "us-west2", "us-west3", "us-west4"], var.region)
+    error_message = "region must be a region gen-tf knows (catalog as of 2026-12-02), such as us-central1; regenerate with a --catalog overlay that adds it."
   }
 }
 
@@ -447,6 +448,12 @@ variable "db_password_version" {
 variable "deletion_protection" {
   type        = bool
   description = "Protect the cluster, database, password secret and bucket contents from deletion."
+  default     = false
+}
+
+variable "keep_backups_on_delete" {
+  type        = bool
+  description = "Keep the Cloud SQL instance's backups when it is deleted (retained for backup_retention_days, restorable to a new instance). Independent of deletion_protection."
   default     = false
 }
 
@@ -1103,6 +1110,7 @@ resource "google_sql_database_instance" "metadata" {
     disk_size                   = var.db_disk_size_gib
     disk_autoresize             = true
     deletion_protection_enabled = var.deletion_protection
+    retain_backups_on_delete    = var.keep_backups_on_delete
     user_labels                 = local.labels
 
     ip_configuration {
