@@ -162,6 +162,8 @@ def test_azure_create_time_record(env: str) -> None:
         "storage_replication_type": "${var.storage_replication_type}",
         "db_geo_redundant_backup": "${var.db_geo_redundant_backup}",
         "db_standby": "${var.db_standby}",
+        "private_cluster": "${local.private_cluster}",
+        "service_cidr": "${var.service_cidr}",
     }
     assert lifecycle(record) == {"ignore_changes": ["input"]}
     assert local_value(d, "create_time") == "${terraform_data.create_time_settings.output}"
@@ -203,6 +205,13 @@ def test_azure_preconditions_refuse_create_time_changes(env: str) -> None:
     # The way out the message gives: convert in Azure, then record the new value.
     assert "az storage account migration start" in replication["error_message"]
     assert "terraform apply -replace=terraform_data.create_time_settings" in replication["error_message"]
+    # The cluster's own ForceNew settings (private API, service range) are refused the same way.
+    cluster = resource(d, "azurerm_kubernetes_cluster.this")
+    (fixed,) = [p for p in lifecycle(cluster)["precondition"] if "local.create_time.private_cluster" in p["condition"]]
+    assert fixed["condition"] == (
+        "${local.create_time.private_cluster == local.private_cluster && local.create_time.service_cidr == var.service_cidr}"
+    )
+    assert "would replace the cluster" in fixed["error_message"] and "docs/day2.md" in fixed["error_message"]
 
 
 def test_azure_preconditions_evaluated_by_terraform() -> None:

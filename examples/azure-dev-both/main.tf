@@ -648,6 +648,9 @@ locals {
   key_vault_name       = "${substr(local.compact_name, 0, 14)}kv${local.name_suffix}"
   mysql_server_name    = "${local.name}-mysql-${local.name_suffix}"
 
+  # An air-gapped cluster has no route to a public API endpoint.
+  private_cluster = var.private_cluster || var.air_gapped
+
   manage_dns    = var.dns_zone_name != ""
   ingress_class = "azure-application-gateway"
 
@@ -667,6 +670,8 @@ resource "terraform_data" "create_time_settings" {
     storage_replication_type = var.storage_replication_type
     db_geo_redundant_backup  = var.db_geo_redundant_backup
     db_standby               = var.db_standby
+    private_cluster          = local.private_cluster
+    service_cidr             = var.service_cidr
   }
 
   lifecycle {
@@ -694,9 +699,6 @@ locals {
   # brings its own (existing_network_outbound_type).
   nat_gateway   = !local.byo_network && !var.air_gapped
   outbound_type = var.air_gapped ? "none" : local.byo_network ? var.existing_network_outbound_type : "userAssignedNATGateway"
-
-  # An air-gapped cluster has no route to a public API endpoint.
-  private_cluster = var.private_cluster || var.air_gapped
 
   # The module's NAT egress address: the nodes and any runner inside the network
   # reach public endpoints (the AKS API, Key Vault) from it.
@@ -1187,6 +1189,14 @@ resource "azurerm_kubernetes_cluster" "this" {
     precondition {
       condition     = local.byo_network || cidrsubnet("${cidrhost(var.service_cidr, 0)}/${local.service_vnet_prefix}", 0, 0) != cidrsubnet("${cidrhost(var.vnet_cidr, 0)}/${local.service_vnet_prefix}", 0, 0)
       error_message = "service_cidr must not overlap vnet_cidr."
+    }
+
+    # Fixed when the cluster is created (azurerm containers/kubernetes_cluster_resource.go:
+    # private_cluster_enabled and network_profile.service_cidr are ForceNew): a change would
+    # replace the cluster, with a full outage and the loss of in-cluster volumes.
+    precondition {
+      condition     = local.create_time.private_cluster == local.private_cluster && local.create_time.service_cidr == var.service_cidr
+      error_message = "private_cluster/air_gapped and service_cidr are fixed when the AKS cluster is created (it was created with private_cluster = ${local.create_time.private_cluster}, service_cidr = ${local.create_time.service_cidr}); this change would replace the cluster. Keep them, or replace the cluster on purpose: terraform apply -replace=terraform_data.create_time_settings, then apply again (docs/day2.md)."
     }
   }
 
