@@ -156,8 +156,13 @@ class WandbRoute:
     path: Annotated[str, Constraint(pattern=r"^/")]
     port: Annotated[int, Constraint(strict=True, gt=0, lt=65536)]
     health_check: Annotated[str, Constraint(pattern=r"^/")]
-    # The AWS infrastructure output naming the route's target group (an app input).
+    # The AWS infrastructure output naming the route's target group (an app input), and
+    # the target group's name suffix (NAME-<suffix>, at most 32 characters in all).
     aws_output: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9_]*$")]
+    aws_target_group: Annotated[str, Constraint(pattern=r"^[a-z][a-z0-9]{0,10}$")]
+    # The container port the service's targetPort names, when it is not the service port
+    # (weave-trace: service 8722, pods 8080): the load balancer reaches the pods there.
+    pod_port: Annotated[int, Constraint(strict=True, gt=0, lt=65536)] | None = None
     weave: bool = False
 
 

@@ -55,6 +55,14 @@ class Route:
     port: int
     health_check: str
     aws_output: str
+    # The pods' port behind the service port (security groups allow it).
+    pod_port: int
+    # The AWS target group's resource name and its name suffix.
+    aws_target_group: str
+
+    @property
+    def aws_resource(self) -> str:
+        return "wandb" if self.component == "app" else self.component.replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,16 @@ class WandbPlan:
     def service_accounts(self) -> list[str]:
         return list(self.components.values())
 
+    @property
+    def pod_ports(self) -> list[tuple[str, int, tuple[str, ...]]]:
+        """Each distinct pod port the load balancer reaches: (the first route's component, the
+        port, every route's component on it). One security group rule per port: AWS refuses a
+        duplicate rule."""
+        found: dict[int, list[str]] = {}
+        for route in self.routes:
+            found.setdefault(route.pod_port, []).append(route.component)
+        return [(components[0], port, tuple(components)) for port, components in found.items()]
+
 
 def _wandb_plan(catalog: Catalog, products: str) -> WandbPlan:
     contract = catalog.reference.wandb
@@ -94,7 +112,7 @@ def _wandb_plan(catalog: Catalog, products: str) -> WandbPlan:
         components=components,
         jwt_service_accounts=tuple(components[c] for c in contract.jwt_components if c in components),
         routes=tuple(
-            Route(key, components[key], r.path, r.port, r.health_check, r.aws_output)
+            Route(key, components[key], r.path, r.port, r.health_check, r.aws_output, r.pod_port or r.port, r.aws_target_group)
             for key, r in contract.routes.items()
             if key in components
         ),

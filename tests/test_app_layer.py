@@ -51,6 +51,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "lb_controller_role_arn": "arn:aws:iam::123456789012:role/wandb-lb-controller",
         "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-wandb/0123456789abcdef",
         "traces_target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-traces/fedcba9876543210",
+        "console_target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb-console/0a1b2c3d4e5f6a7b",
         "db_endpoint": "wandb-metadata.cluster-abc.example",
         "db_port": 3306,
         "db_name": "wandb_local",
@@ -60,6 +61,8 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "bucket_region": "us-east-1",
         "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/0000",
         "wandb_role_arn": "arn:aws:iam::123456789012:role/wandb-wandb",
+        "airgapped": False,
+        "image_registry": "",
     },
     "gcp": {
         "project_id": "my-project-123",
@@ -77,6 +80,8 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "static_ip_name": "wandb-ingress",
         "certificate_name": "wandb-1a2b3c4d",
         "security_policy_name": "wandb-ingress",
+        "airgapped": False,
+        "image_registry": "",
     },
     "azure": {
         "subscription_id": "33333333-3333-3333-3333-333333333333",
@@ -106,6 +111,8 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "storage_account_name": "wandbabc",
         "storage_container_name": "wandb",
         "wandb_identity_client_id": "44444444-4444-4444-4444-444444444444",
+        "airgapped": False,
+        "image_registry": "",
     },
 }
 # Inputs that are not infra outputs (every app input now is one: issue 14).
@@ -422,13 +429,22 @@ def test_ingress_and_tls_termination(cloud: str) -> None:
         assert values["ingress"] == {"install": False}
         assert "nginx" not in values
         assert values["global"]["storageClass"] == "wandb-gp3"
-        (binding,) = result["target_group_bindings"].values()
+        # Models: the app and the System Console (/console, always routed by the chart's Ingress).
+        assert sorted(result["target_group_bindings"]) == ["app", "console"]
+        binding = result["target_group_bindings"]["app"]
         assert binding["apiVersion"] == "elbv2.k8s.aws/v1beta1" and binding["kind"] == "TargetGroupBinding"
         assert binding["metadata"] == {"name": "wandb-app", "namespace": "default"}
         assert binding["spec"] == {
             "targetGroupARN": infra["target_group_arn"],
             "targetType": "ip",
             "serviceRef": {"name": "wandb-app", "port": 8080},
+        }
+        console = result["target_group_bindings"]["console"]
+        assert console["metadata"] == {"name": "wandb-console", "namespace": "default"}
+        assert console["spec"] == {
+            "targetGroupARN": infra["console_target_group_arn"],
+            "targetType": "ip",
+            "serviceRef": {"name": "wandb-console", "port": 8082},
         }
         traces = evaluate(cloud, "prod", "both")["target_group_bindings"]["weave-trace"]["spec"]
         assert traces == {

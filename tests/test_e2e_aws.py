@@ -15,7 +15,8 @@
 4. boto3 reads back from the emulator what was built.
 5. Day 2 (issue 13), on the applied dev module: for each change an operator makes (node
    type, zone count, database class, standby, retention, Kubernetes minor, tags, domain) a
-   ``zz_day2_override.tf`` sets the variable's new default, ``terraform plan -refresh=false``
+   ``zz_day2_override.tf`` sets the variable's new default (in a copy of the root, so the
+   plans run side by side against the applied state), ``terraform plan -refresh=false``
    plans it, and ``terraform show -json`` proves that no stateful resource is deleted and
    that the node group is replaced new-first or updated in place. Nothing is applied.
 6. Teardown, the documented way: the prod module is regenerated with
@@ -41,6 +42,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,8 +236,8 @@ output "prod" {
 
 # ---- day 2: the changes an operator makes to a running deployment ----------------------
 
-# Planned against the applied dev module; `to` None: gen-tf's default Kubernetes version
-# (the dev module is generated one minor below it). Addresses are the module's own.
+# What no day-2 plan may delete (a prefix ending in "." is a resource type): the data,
+# its key and its secret, and the cluster W&B runs in.
 STATEFUL = (
     "aws_s3_bucket.",
     "aws_rds_cluster.",
@@ -251,14 +253,19 @@ TO = object()  # in `updated`: the change's new value
 
 @dataclass(frozen=True)
 class Day2:
+    """One change an operator makes, planned against the applied dev module: the variable's
+    new value and what the plan must do to the resources it is about (addresses inside the
+    module)."""
+
     id: str
     variable: str
-    to: Any
+    to: Any  # None: gen-tf's default Kubernetes version (dev is generated one minor below)
     # Replaced with create_before_destroy: the new one exists before the old one goes.
     replaced_new_first: tuple[str, ...] = ()
     # Replaced old-first, and accepted (nothing stateful, nothing serving traffic alone).
     replaced_old_first: tuple[str, ...] = ()
     created: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
     # Updated in place: address -> {attribute path (dots; numbers index lists): value after}.
     updated: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -299,12 +306,18 @@ DAY2 = (
         "domain",
         "domain",
         "w2.example.com",
-        # The certificate (create_before_destroy) and its validation record, keyed by the name.
-        replaced_new_first=("aws_acm_certificate.wandb[0]",),
+        # A certificate for the new name is issued before the old one goes (create_before_destroy);
+        # its validation record is keyed by the name, and the validation (no AWS object, a
+        # wait for the ISSUED status) follows the certificate.
+        # The A record's name forces a new record (Route53 cannot rename one); the new name is
+        # created before the old one goes (create_before_destroy), so one always resolves.
+        replaced_new_first=("aws_acm_certificate.wandb[0]", "aws_route53_record.wandb[0]"),
         created=('aws_route53_record.certificate_validation["w2.example.com"]',),
-        # The A record's name forces a new record: AWS cannot rename one.
-        replaced_old_first=("aws_route53_record.wandb[0]",),
-        updated={"aws_s3_bucket_cors_configuration.artifacts": {"cors_rule.0.allowed_origins": ["https://w2.example.com"]}},
+        deleted=('aws_route53_record.certificate_validation["wandb.example.com"]',),
+        replaced_old_first=("aws_acm_certificate_validation.wandb[0]",),
+        updated={
+            "aws_s3_bucket_cors_configuration.artifacts": {"cors_rule.0.allowed_origins": ["https://w2.example.com"]},
+        },
     ),
 )
 
@@ -382,7 +395,9 @@ def test_day2_changes_are_changes_of_the_dev_module() -> None:
         assert change.variable in variables, change
         to = variable_default(default, "kubernetes_version") if change.to is None else change.to
         assert variable_default(dev, change.variable) != to, f"{change.id}: the dev module already has {to!r}"
-        named = [*change.replaced_new_first, *change.replaced_old_first, *change.created, *change.updated]
+        named = [
+            *change.replaced_new_first, *change.replaced_old_first, *change.created, *change.deleted, *change.updated,
+        ]  # fmt: skip
         for address in named:
             assert address.split("[")[0] in resources, f"{change.id}: {address} is not a resource of the module"
         assert not [a for a in named if is_stateful(a) and a not in change.updated], change
@@ -392,7 +407,7 @@ def test_prevent_destroy_regeneration_is_compared_line_by_line() -> None:
     """The teardown's check: a --no-prevent-destroy regeneration differs only in lifecycle lines."""
     protected, unprotected = gen_tf("prod"), gen_tf("prod", "--no-prevent-destroy")
     assert "prevent_destroy = true" in protected
-    assert "prevent_destroy" not in unprotected
+    assert "prevent_destroy = true" not in unprotected
     assert unexplained_changes(protected, unprotected) == []
     assert unexplained_changes(protected, unprotected.replace('"aws:kms"', '"AES256"')) != []
 
@@ -476,6 +491,9 @@ class Stack:
     extra: dict[str, tuple[str, ...]]
     # gen-tf's default Kubernetes version: the dev module's day-2 upgrade target.
     k8s_target: str
+    # prod regenerated with --no-prevent-destroy for the teardown, made with the same
+    # generator run as the applied module (the templates may change while the test runs).
+    prod_unprotected: str
     digests: dict[str, str] = field(default_factory=dict)
 
 
@@ -508,6 +526,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         modules: dict[str, Path] = {}
         docs: dict[str, dict[str, Any]] = {}
         digests: dict[str, str] = {}
+        prod_unprotected = ""
         for env in ENVS:
             moto_url = start_moto(base / f"moto-{env}.log", cleanup)
             proxy = EksGapProxy(moto_url, REGION).start()
@@ -520,6 +539,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             emulators[env] = emu
 
             text = gen_tf(env, *extra[env])
+            if env == "prod":
+                prod_unprotected = gen_tf(env, *extra[env], "--no-prevent-destroy")
             docs[env] = parse(text)
             override = template.replace("@MOTO@", moto_url).replace("@EKS@", proxy.url)
             missing = missing_endpoints(docs[env], override)
@@ -545,7 +566,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # pytest-terraform runs terraform without a time limit; bound every command so
         # a resource waiting for a state the emulator never reaches fails, not hangs.
         mp.setattr(tf.LazyTfBin, "value", str(_bounded_terraform(base / "bin", tf.LazyTfBin.resolve())))
-        yield Stack(root, emulators, modules, docs, extra, k8s_target, digests)
+        yield Stack(root, emulators, modules, docs, extra, k8s_target, prod_unprotected, digests)
 
 
 # pytest-terraform: a module-scoped fixture named aws_e2e that runs terraform init, plan
@@ -565,13 +586,13 @@ class Applied:
     def runner(self) -> Any:
         return self.state.terraform
 
-    def terraform(self, *args: str) -> str:
-        """One terraform command on the root, as pytest-terraform runs them (its data dir
-        and state file), with the output captured; fails with the output's tail."""
+    def terraform(self, *args: str, cwd: Path | None = None) -> str:
+        """One terraform command on the root (or a copy of it), as pytest-terraform runs
+        them (its data dir), with the output captured; fails with the output's tail."""
         runner = self.runner
         proc = subprocess.run(
             [runner.tf_bin, *args],
-            cwd=str(runner.module_dir),
+            cwd=str(cwd or runner.module_dir),
             env={**os.environ, "TF_IN_AUTOMATION": "yes", "TF_DATA_DIR": str(runner.work_dir)},
             capture_output=True,
             text=True,
@@ -584,8 +605,9 @@ def lift_protection(applied: Applied) -> None:
     """The documented teardown of prod: regenerate without prevent_destroy (nothing else
     may change), then apply deletion_protection = false to what it protects."""
     stack, prod = applied.stack, applied.stack.modules["prod"]
+    applied.unprotected = True  # tried once: the fixture's teardown does not try again
     protected = (prod / "main.tf").read_text()
-    unprotected = gen_tf("prod", *stack.extra["prod"], "--no-prevent-destroy")
+    unprotected = stack.prod_unprotected
     assert unexplained_changes(protected, unprotected) == [], "the regeneration changed more than lifecycle lines"
     (prod / "main.tf").write_text(unprotected)
     stack.digests["prod"] = hashlib.sha256(unprotected.encode()).hexdigest()
@@ -594,7 +616,6 @@ def lift_protection(applied: Applied) -> None:
     assert any("aws_rds_cluster." in t for t in targets), targets
     runner = applied.runner
     runner._run_cmd(runner._get_cmd_args("apply", plan="") + ["-refresh=false", *targets])
-    applied.unprotected = True
 
 
 @pytest.fixture(scope="module")
@@ -603,8 +624,6 @@ def applied(stack: Stack, aws_e2e: Any) -> Iterator[Applied]:
     prod is unprotected here so that pytest-terraform's own destroy can remove it."""
     state = Applied(stack, aws_e2e)
     yield state
-    for module in stack.modules.values():
-        (module / DAY2_OVERRIDE).unlink(missing_ok=True)
     if not state.unprotected:
         lift_protection(state)
 
@@ -774,14 +793,23 @@ def check_dns_and_tls(emu: Emulator, out: dict[str, Any], doc: dict[str, Any]) -
     redirect = listeners[80]["DefaultActions"][0]
     assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
 
+    # One listener rule per route besides the app's (the default action): /console always,
+    # /traces with Weave, each forwarding its paths to its own target group.
     resources = blocks(doc, "resource")
-    if "aws_lb_listener_rule.weave_trace" in resources:
-        paths = resources["aws_lb_listener_rule.weave_trace"]["condition"][0]["path_pattern"][0]["values"]
-        rules = [r for r in elbv2.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"] if not r["IsDefault"]]
-        assert len(rules) == 1, rules
-        assert rules[0]["Actions"][0]["TargetGroupArn"] == out["traces_target_group_arn"], rules[0]
-        conditions = [v for c in rules[0]["Conditions"] for v in c.get("PathPatternConfig", {}).get("Values", c.get("Values", []))]
-        assert sorted(conditions) == sorted(paths), rules[0]["Conditions"]
+    expected = {
+        out[output]: sorted(resources[f"aws_lb_listener_rule.{name}"]["condition"][0]["path_pattern"][0]["values"])
+        for name, output in (("console", "console_target_group_arn"), ("weave_trace", "traces_target_group_arn"))
+        if f"aws_lb_listener_rule.{name}" in resources
+    }
+    assert "aws_lb_listener_rule.console" in resources
+    rules = [r for r in elbv2.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    found = {
+        r["Actions"][0]["TargetGroupArn"]: sorted(
+            v for c in r["Conditions"] for v in c.get("PathPatternConfig", {}).get("Values", c.get("Values", []))
+        )
+        for r in rules
+    }
+    assert len(rules) == len(expected) and found == expected, rules
 
     attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     if "aws_s3_bucket.logs" in resources:
@@ -803,6 +831,11 @@ def check_protection(emu: Emulator, protected: bool) -> None:
     lb = elbv2.describe_load_balancers(Names=[f"{NAME}-wandb"])["LoadBalancers"][0]
     attributes = lb_attributes(elbv2, lb["LoadBalancerArn"])
     assert attributes["deletion_protection.enabled"] == str(protected).lower()
+
+
+def keeps_backups(doc: dict[str, Any]) -> bool:
+    """Whether deleting the module's database takes a final snapshot (older modules: never)."""
+    return bool(blocks(doc, "variable").get("keep_backups_on_delete", {}).get("default", False))
 
 
 def leftovers(emu: Emulator) -> dict[str, list[Any]]:
@@ -883,29 +916,69 @@ def test_apply_builds_what_the_modules_say(applied: Applied) -> None:
         check_protection(emu, exp.deletion_protection)
 
 
-def plan_dev(applied: Applied, variables: dict[str, Any], name: str) -> dict[str, Any]:
-    """Plan the applied dev module with these variable defaults (an override file, removed
-    afterwards) without refreshing, and return ``terraform show -json`` of the plan."""
+@dataclass
+class Day2Plan:
+    """One day-2 plan: ``terraform show -json`` of it, or why there is none."""
+
+    name: str
+    shown: dict[str, Any] | None = None
+    error: str = ""
+    seconds: tuple[float, float] = (0.0, 0.0)  # plan, show -json
+
+    def changes(self) -> dict[str, list[str]]:
+        assert self.shown is not None, f"no plan for {self.name}:\n{self.error}"
+        return changes_of(self.shown, "dev")
+
+
+def plan_dev(applied: Applied, variables: dict[str, Any], name: str) -> Day2Plan:
+    """Plan the applied dev module with these variable defaults, without refreshing.
+
+    The root is copied for the plan (the module files, not the state or providers) and the
+    override ``zz_day2_override.tf`` goes into the copy's dev folder, so plans can run side
+    by side and the applied root is never touched; the copy plans against the applied
+    state file and pytest-terraform's data dir (providers), read-only."""
     assert not applied.destroyed, "the modules were already destroyed"
-    module = applied.stack.modules["dev"]
-    override = module / DAY2_OVERRIDE
-    override.write_text(
-        "# Written by tests/test_e2e_aws.py for one day-2 plan, removed after it.\n"
+    root = applied.stack.root
+    folder = root.parent / f"day2-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(root, folder, ignore=shutil.ignore_patterns("tf_resources.json", DAY2_OVERRIDE))
+    (folder / "dev" / DAY2_OVERRIDE).write_text(
+        "# Written by tests/test_e2e_aws.py for one day-2 plan.\n"
         + "".join(f'variable "{k}" {{\n  default = {hcl_value(v)}\n}}\n' for k, v in variables.items())
     )
-    planfile = Path(str(applied.runner.work_dir)) / f"day2-{name}.tfplan"
+    planfile = folder / "day2.tfplan"
+    result = Day2Plan(name)
     started = time.monotonic()
     try:
         applied.terraform(
             "plan", "-input=false", "-no-color", "-lock=false", f"-state={applied.runner.state_path}",
-            "-refresh=false", "-target=module.dev", f"-out={planfile}",
+            "-refresh=false", "-target=module.dev", f"-out={planfile}", cwd=folder,
         )  # fmt: skip
-    finally:
-        override.unlink()
-    planned = time.monotonic()
-    shown = json.loads(applied.terraform("show", "-json", "-no-color", str(planfile)))
-    print(f"\n{name}: plan {planned - started:.1f} s, show -json {time.monotonic() - planned:.1f} s")
-    return shown
+        planned = time.monotonic()
+        result.shown = json.loads(applied.terraform("show", "-json", "-no-color", str(planfile), cwd=folder))
+        result.seconds = (planned - started, time.monotonic() - planned)
+    except AssertionError as exc:
+        result.error = str(exc)
+    return result
+
+
+def day2_target(stack: Stack, change: Day2) -> Any:
+    return stack.k8s_target if change.to is None else change.to
+
+
+@pytest.fixture(scope="module")
+def day2(applied: Applied) -> dict[str, Day2Plan]:
+    """Every day-2 plan (and one without a change), run side by side, one per core:
+    each is a fresh terraform process that spends most of its time starting the provider."""
+    jobs = {"no-change": {}, **{c.id: {c.variable: day2_target(applied.stack, c)} for c in DAY2}}
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        futures = {name: pool.submit(plan_dev, applied, variables, name) for name, variables in jobs.items()}
+        plans = {name: future.result() for name, future in futures.items()}
+    print(f"\nday-2 plans: {time.monotonic() - started:.0f} s for {len(plans)}")
+    for plan in plans.values():
+        print(f"  {plan.name}: plan {plan.seconds[0]:.1f} s, show -json {plan.seconds[1]:.1f} s")
+    return plans
 
 
 def summary(changes: dict[str, list[str]]) -> str:
@@ -913,9 +986,9 @@ def summary(changes: dict[str, list[str]]) -> str:
 
 
 @pytest.mark.e2e
-def test_day2_plan_without_change_is_only_emulator_noise(applied: Applied) -> None:
+def test_day2_plan_without_change_is_only_emulator_noise(day2: dict[str, Day2Plan]) -> None:
     """The allow-list EMULATOR_NOISE is what moto makes a no-change plan show, no more."""
-    changes = changes_of(plan_dev(applied, {}, "baseline"), "dev")
+    changes = day2["no-change"].changes()
     print(f"\nno-change plan of dev:\n{summary(changes)}")
     unexplained = {a: actions for a, actions in changes.items() if not is_noise(a, actions)}
     assert unexplained == {}, f"changes that are not listed emulator noise:\n{summary(unexplained)}"
@@ -926,14 +999,13 @@ def test_day2_plan_without_change_is_only_emulator_noise(applied: Applied) -> No
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("change", DAY2, ids=lambda c: c.id)
-def test_day2_change_keeps_state(applied: Applied, change: Day2) -> None:
+def test_day2_change_keeps_state(applied: Applied, day2: dict[str, Day2Plan], change: Day2) -> None:
     """Issue 13: a day-2 change deletes nothing stateful, replaces the node group new-first
     (or updates it in place), and does what it should to the resources it is about."""
-    stack = applied.stack
-    to = stack.k8s_target if change.to is None else change.to
-    assert variable_default(stack.docs["dev"], change.variable) != to
-    plan = plan_dev(applied, {change.variable: to}, change.id)
-    changes = changes_of(plan, "dev")
+    to = day2_target(applied.stack, change)
+    assert variable_default(applied.stack.docs["dev"], change.variable) != to
+    changes = day2[change.id].changes()
+    plan = day2[change.id].shown
     print(f"\n{change.id}: {change.variable} = {to!r}\n{summary(changes)}")
 
     deleted = {a: actions for a, actions in changes.items() if "delete" in actions and is_stateful(a)}
@@ -945,17 +1017,20 @@ def test_day2_change_keeps_state(applied: Applied, change: Day2) -> None:
         assert changes.get(address) == REPLACE_OLD_FIRST, f"{address}: {changes.get(address)}"
     for address in change.created:
         assert changes.get(address) == ["create"], f"{address}: {changes.get(address)}"
+    for address in change.deleted:
+        assert changes.get(address) == ["delete"], f"{address}: {changes.get(address)}"
     for address, attributes in change.updated.items():
         assert changes.get(address) == ["update"], f"{address}: {changes.get(address)}"
         planned = change_of(plan, "dev", address)
         for path, value in attributes.items():
             before, after = dig(planned["before"], path), dig(planned["after"], path)
-            assert after == (to if value is TO else value) and before != after, f"{address}.{path}: {before!r} -> {after!r}"
+            wanted = to if value is TO else value
+            assert after == wanted and before != after, f"{address}.{path}: {before!r} -> {after!r}"
     group = changes.get("aws_eks_node_group.this")
     assert group in (None, ["update"], REPLACE_NEW_FIRST), f"the node group would go before its successor: {group}"
 
     # Anything else that is deleted must be the change's own doing, declared above.
-    declared = {*change.replaced_new_first, *change.replaced_old_first}
+    declared = {*change.replaced_new_first, *change.replaced_old_first, *change.deleted}
     other = {
         a: actions
         for a, actions in changes.items()
@@ -975,7 +1050,11 @@ def test_teardown_leaves_nothing(applied: Applied) -> None:
     applied.runner.destroy()
     applied.destroyed = True
     for env in ENVS:
-        assert leftovers(stack.emulators[env]) == {}, f"{env}: left after destroy"
+        found = leftovers(stack.emulators[env])
+        # keep_backups_on_delete (prod's default): the destroy takes a final snapshot.
+        kept = [f"{NAME}-metadata-final"] if keeps_backups(stack.docs[env]) else []
+        assert found.pop("db snapshots", []) == kept, f"{env}: final snapshot"
+        assert found == {}, f"{env}: left after destroy"
         text = (stack.modules[env] / "main.tf").read_text()
         assert hashlib.sha256(text.encode()).hexdigest() == stack.digests[env], f"{env}: module changed"
         assert not (stack.modules[env] / DAY2_OVERRIDE).exists()

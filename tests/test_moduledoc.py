@@ -60,6 +60,7 @@ SAMPLES: dict[str, str] = {
     "wandb_role_arn": '"arn:aws:iam::123456789012:role/wandb"',
     "target_group_arn": '"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wandb/0123456789abcdef"',
     "traces_target_group_arn": '"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/traces/0123456789abcdef"',
+    "console_target_group_arn": '"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/console/0123456789abcdef"',
     "db_secret_arn": '"arn:aws:secretsmanager:us-east-1:123456789012:secret:wandb-db"',
     "kms_key_arn": '"arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"',
     "clickhouse_host": '"clickhouse.example.com"',

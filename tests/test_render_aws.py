@@ -129,7 +129,9 @@ def test_air_gapped() -> None:
     assert "ecr.dkr" in endpoints["for_each"] and "sts" in endpoints["for_each"]
     assert resource(d, "aws_vpc_endpoint.s3")["vpc_endpoint_type"] == "Gateway"
     assert resource(d, "aws_lb.wandb")["internal"] == "${var.air_gapped}"
-    assert blocks(d, "output")["image_registry"]["value"] == '${var.image_registry != "" ? var.image_registry : null}'
+    # The app layer's inputs of the same names (catalogs/aws.yaml app_inputs), empty when unset.
+    assert blocks(d, "output")["image_registry"]["value"] == "${var.image_registry}"
+    assert blocks(d, "output")["airgapped"]["value"] == "${var.air_gapped}"
 
 
 

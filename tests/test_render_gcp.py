@@ -724,8 +724,9 @@ def test_air_gapped_has_no_nat_and_hands_over_the_registry(env: str, products: s
         assert count_for(resource(d, address)["count"], flags) == 1, address
     assert resource(d, "google_compute_subnetwork.this")["private_ip_google_access"] is True
     outputs = blocks(d, "output")
-    assert outputs["image_registry"]["value"] == '${var.image_registry == "" ? null : var.image_registry}'
-    assert outputs["air_gapped"]["value"] == "${var.air_gapped}"
+    # The app layer's inputs of the same names (catalogs/gcp.yaml app_inputs), empty when unset.
+    assert outputs["image_registry"]["value"] == "${var.image_registry}"
+    assert outputs["airgapped"]["value"] == "${var.air_gapped}"
     assert '${!var.air_gapped || var.image_registry != ""}' in validation_conditions(d, "image_registry")
 
 

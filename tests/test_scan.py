@@ -26,7 +26,8 @@ SUMMARY = re.compile(
     r"(?P<skipped>\d+) skipped; (?P<missing>\d+) not generated"
 )
 SKIP = re.compile(r"^\s*#\s*checkov:skip=(?P<id>[A-Z0-9_]+)(?P<rest>.*)$")
-BLOCK = re.compile(r'^(?P<kind>resource|data) "(?P<type>[a-z0-9_]+)" "(?P<name>[A-Za-z0-9_-]+)" \{')
+# A block's name may be a template expression (one block per catalog entry, e.g. per route).
+BLOCK = re.compile(r'^(?P<kind>resource|data) "(?P<type>[a-z0-9_]+)" "(?P<name>[A-Za-z0-9_-]+|\{\{ [a-z0-9_.]+ \}\})" \{')
 
 
 @pytest.mark.scan

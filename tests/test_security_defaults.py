@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import DOMAIN_ARGS, blocks, parse, parsed, resource, run_cli, variable_default
+from conftest import DOMAIN_ARGS, blocks, local_value, parse, parsed, resource, run_cli, variable_default
 
 ADMIN = ("--admin-cidr", "203.0.113.0/24")
 
@@ -31,6 +31,23 @@ def test_eks_api_is_private_unless_admin_cidrs_are_given() -> None:
     opened = parsed("aws", "prod", "both", *DOMAIN_ARGS, *ADMIN)
     assert variable_default(opened, "cluster_endpoint_public_access") is True
     assert variable_default(opened, "cluster_endpoint_public_access_cidrs") == ["203.0.113.0/24"]
+
+
+def test_eks_private_endpoint_admits_the_vpc_on_443() -> None:
+    """With the public endpoint off, the runner of the application layer is inside the VPC or a
+    connected network: the cluster security group must admit it on 443 (it admits only its
+    members by default), the VPC unless the user names networks."""
+    d = parsed("aws", "prod", "both", *DOMAIN_ARGS)
+    rule = resource(d, "aws_vpc_security_group_ingress_rule.api_private")
+    assert rule["count"] == "${length(local.api_private_cidrs)}"
+    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (443, 443, "tcp")
+    assert rule["security_group_id"] == "${aws_eks_cluster.this.vpc_config[0].cluster_security_group_id}"
+    assert rule["cidr_ipv4"] == "${local.api_private_cidrs[count.index]}"
+    assert local_value(d, "api_private_cidrs") == (
+        "${length(var.cluster_endpoint_private_access_cidrs) > 0 ? var.cluster_endpoint_private_access_cidrs : [local.vpc_cidr]}"
+    )
+    assert variable_default(d, "cluster_endpoint_private_access_cidrs") == []
+    assert "cluster_security_group_id" in blocks(d, "output")
 
 
 def test_eks_cluster_access_is_explicit_and_conflict_free() -> None:

@@ -202,7 +202,7 @@ locals {
 
     # R-TLS-1 / R-K8S-2: TLS terminates at the infrastructure module's load
     # balancer (ACM certificate), which forwards plain HTTP to a target group per
-    # route of the chart's Ingress (/ to wandb-app:8080, /traces to wandb-weave-trace:8722), each bound
+    # route of the chart's Ingress (/ to wandb-app:8080, /traces to wandb-weave-trace:8722, /console to wandb-console:8082), each bound
     # to its W&B service below. The Host header reaches W&B as the client sent it.
     # No Ingress object: the load balancer is Terraform's, not the controller's.
     ingress = {
@@ -406,6 +406,25 @@ locals {
         serviceRef = {
           name = "wandb-weave-trace"
           port = 8722
+        }
+      }
+    }
+    "console" = {
+      apiVersion = "elbv2.k8s.aws/v1beta1"
+      kind       = "TargetGroupBinding"
+
+      metadata = {
+        name      = "wandb-console"
+        namespace = var.wandb_namespace
+      }
+
+      spec = {
+        targetGroupARN = var.console_target_group_arn
+        targetType     = "ip"
+
+        serviceRef = {
+          name = "wandb-console"
+          port = 8082
         }
       }
     }

@@ -81,6 +81,16 @@ variable "traces_target_group_arn" {
   }
 }
 
+variable "console_target_group_arn" {
+  type        = string
+  description = "Infrastructure output console_target_group_arn: the load balancer's target group for /console, bound to the wandb-console service (TargetGroupBinding)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:", var.console_target_group_arn))
+    error_message = "console_target_group_arn must be an Elastic Load Balancing target group ARN."
+  }
+}
+
 variable "db_endpoint" {
   type        = string
   description = "Infrastructure output db_endpoint: writer endpoint of the Aurora MySQL cluster."
@@ -176,7 +186,7 @@ variable "operator_namespace" {
 
 variable "chart_repository" {
   type        = string
-  description = "Helm repository of the W&B charts (the operator chart, and the operator-wandb chart when wandb_chart_version pins it): an https:// chart repository or an oci:// registry path. R-NET-2: point it at the private mirror in air-gapped installs."
+  description = "Helm repository of the W&B charts (the operator chart, and the operator-wandb chart when wandb_release pins it): an https:// chart repository or an oci:// registry path. R-NET-2: point it at the private mirror in air-gapped installs."
   default     = "https://charts.wandb.ai"
 
   validation {
@@ -249,13 +259,13 @@ variable "wandb_release" {
 
 variable "airgapped" {
   type        = bool
-  description = "R-NET-2: run the operator in air-gapped mode. It never calls W&B's release channel and takes charts only from chart_repository (wandb_release pinned) and images only from image_registry. The infrastructure's airgapped output."
+  description = "Infrastructure output airgapped: R-NET-2, run the operator in air-gapped mode. It never calls W&B's release channel and takes charts only from chart_repository (wandb_release pinned) and images only from image_registry."
   default     = false
 }
 
 variable "image_registry" {
   type        = string
-  description = "Registry (host[:port][/path], no scheme) that mirrors every container image, keeping each image's upstream path (wandb/local, bitnamilegacy/redis, ...). Empty: the images' public registries. R-NET-2: required when airgapped (the infrastructure's image_registry output)."
+  description = "Infrastructure output image_registry: the registry (host[:port][/path], no scheme) that mirrors every container image, keeping each image's upstream path (wandb/local, bitnamilegacy/redis, ...). Empty: the images' public registries. R-NET-2: required when airgapped."
   default     = ""
 
   validation {

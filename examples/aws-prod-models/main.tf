@@ -208,6 +208,18 @@ variable "cluster_endpoint_public_access_cidrs" {
   }
 }
 
+variable "cluster_endpoint_private_access_cidrs" {
+  type        = list(string)
+  description = "The networks inside the VPC or connected to it (VPN, Direct Connect, peered runners) allowed to reach the private EKS API endpoint on 443. Empty: the VPC's own CIDR. EKS's cluster security group admits only its own members, so without this rule a runner in the VPC cannot reach the API (EKS user guide, cluster-endpoint)."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.cluster_endpoint_private_access_cidrs : can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrhost(c, 0) == split("/", c)[0], false)])
+    error_message = "cluster_endpoint_private_access_cidrs must be IPv4 networks (no host bits set) such as 10.0.0.0/16."
+  }
+}
+
 variable "cluster_admin_arns" {
   type        = list(string)
   description = "IAM roles or users granted cluster-admin through EKS access entries, besides the identity that creates the cluster (which EKS makes admin itself: bootstrap_cluster_creator_admin_permissions). Do not list that identity: EKS refuses a second entry for it (409 ResourceInUseException). Output cluster_admins lists both."
@@ -537,10 +549,15 @@ locals {
     "8.4" = "aurora-mysql8.4"
   }
 
-  # The W&B service port of each route the load balancer forwards (security groups).
+  # The pods' ports the load balancer forwards to (security groups), one entry per
+  # port: the controller registers pod IPs at the port each route's service targets.
   route_ports = {
-    "app" = 8080
+    "app"     = 8080
+    "console" = 8082
   }
+
+  # Who reaches the private API endpoint: the VPC unless the user names networks.
+  api_private_cidrs = length(var.cluster_endpoint_private_access_cidrs) > 0 ? var.cluster_endpoint_private_access_cidrs : [local.vpc_cidr]
 
   manage_dns      = var.dns_zone_name != ""
   certificate_arn = local.manage_dns ? aws_acm_certificate_validation.wandb[0].certificate_arn : var.certificate_arn
@@ -978,6 +995,21 @@ resource "aws_eks_cluster" "this" {
       error_message = "cluster_admin_arns lists the identity applying this module (${data.aws_iam_session_context.current.issuer_arn}), which EKS already makes cluster admin; remove it."
     }
   }
+}
+
+# The private API endpoint's network interfaces carry the cluster security group,
+# which admits only its own members (the nodes): kubectl, Helm and the application
+# layer from elsewhere in the VPC, or over VPN or Direct Connect, need 443 open to
+# them (EKS user guide, cluster-endpoint.adoc, "Accessing a private only API server").
+resource "aws_vpc_security_group_ingress_rule" "api_private" {
+  count = length(local.api_private_cidrs)
+
+  security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+  description       = "Kubernetes API from ${local.api_private_cidrs[count.index]} (private endpoint)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = local.api_private_cidrs[count.index]
 }
 
 # The role (not the session) of the identity applying the module: the cluster's creator.
@@ -1953,7 +1985,7 @@ resource "aws_vpc_security_group_ingress_rule" "lb_http" {
   cidr_ipv4         = each.value
 }
 
-# The ports of the W&B services the load balancer forwards to (one per route).
+# The W&B pods' ports the load balancer forwards to (one rule per port).
 resource "aws_vpc_security_group_egress_rule" "lb_to_app" {
   for_each = local.route_ports
 
@@ -2132,6 +2164,40 @@ resource "aws_lb_target_group" "wandb" {
     unhealthy_threshold = 3
   }
 }
+
+# /console -> the wandb-console service, port 8082.
+resource "aws_lb_target_group" "console" {
+  # checkov:skip=CKV_AWS_378: Only the HTTPS listener's rule below forwards here; TLS terminates at the load balancer (R-TLS-1), and the hop to the pod stays inside the VPC.
+  name        = "${local.name}-console"
+  target_type = "ip"
+  protocol    = "HTTP"
+  port        = 8082
+  vpc_id      = local.vpc_id
+
+  health_check {
+    path                = "/console/api/healthz"
+    matcher             = "200"
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener_rule" "console" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.console.arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/console", "/console/*"]
+    }
+  }
+}
+
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.wandb.arn
   port              = 443
@@ -2221,6 +2287,12 @@ resource "aws_route53_record" "wandb" {
     name                   = aws_lb.wandb.dns_name
     zone_id                = aws_lb.wandb.zone_id
     evaluate_target_health = true
+  }
+
+  # A new domain is a new record (name is ForceNew): create it before the old one
+  # goes, so one of the two names always resolves.
+  lifecycle {
+    create_before_destroy = true
   }
 }
 
@@ -2331,6 +2403,11 @@ output "cluster_admins" {
   value       = concat([data.aws_iam_session_context.current.issuer_arn], var.cluster_admin_arns)
 }
 
+output "cluster_security_group_id" {
+  description = "The EKS cluster security group: the nodes, and the private API endpoint (443 open to cluster_endpoint_private_access_cidrs)."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}
+
 output "cluster_endpoint_public" {
   description = "Whether the EKS API is reachable from outside the VPC (only from cluster_endpoint_public_access_cidrs); otherwise run kubectl, Helm and the application layer from inside it."
   value       = var.cluster_endpoint_public_access
@@ -2411,6 +2488,11 @@ output "target_group_arn" {
   value       = aws_lb_target_group.wandb.arn
 }
 
+output "console_target_group_arn" {
+  description = "Target group for /console, which the wandb-console service binds to (TargetGroupBinding)."
+  value       = aws_lb_target_group.console.arn
+}
+
 output "load_balancer_dns_name" {
   description = "DNS name of the load balancer (the A record's alias target)."
   value       = aws_lb.wandb.dns_name
@@ -2427,6 +2509,6 @@ output "airgapped" {
 }
 
 output "image_registry" {
-  description = "Private registry mirroring W&B's images and charts (R-NET-2), or null."
-  value       = var.image_registry != "" ? var.image_registry : null
+  description = "Private registry mirroring W&B's images and charts (R-NET-2; empty: the public registries); the app layer's image_registry input."
+  value       = var.image_registry
 }

@@ -1791,12 +1791,12 @@ output "private_endpoint" {
   value       = var.private_endpoint
 }
 
-output "air_gapped" {
-  description = "Whether the deployment has no internet egress (R-NET-2); the application layer then pulls from image_registry only."
+output "airgapped" {
+  description = "Whether the deployment has no internet egress (R-NET-2); the application layer's airgapped (it then pulls from image_registry only)."
   value       = var.air_gapped
 }
 
 output "image_registry" {
-  description = "Private registry mirroring W&B's images and charts for the application layer (null when none is set)."
-  value       = var.image_registry == "" ? null : var.image_registry
+  description = "Private registry mirroring W&B's images and charts (empty: the public registries); the application layer's image_registry."
+  value       = var.image_registry
 }
