@@ -286,15 +286,16 @@ def test_a_template_cache_that_cannot_be_written_does_not_fail_the_run(tmp_path:
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("GEN_TF_NO_CACHE", raising=False)
+    from generator.options import parse_options
+    from generator.plan import build_plan
+
+    # The catalog is read (and its own cache written) first, so that only the template cache's
+    # writes meet the missing folder, whichever tests ran before in this process.
+    plan = build_plan(parse_options({"cloud": "aws", "env": "dev", "products": "both"}), load_catalog("aws"))
     env = render.environment()
     assert isinstance(env.bytecode_cache, render._BytecodeCache)
     shutil.rmtree(tmp_path / "gen-tf")  # removed under a running gen-tf: every write now fails
     monkeypatch.setattr(render, "_ENV", env)
-    catalog = load_catalog("aws")
-    from generator.options import parse_options
-    from generator.plan import build_plan
-
-    plan = build_plan(parse_options({"cloud": "aws", "env": "dev", "products": "both"}), catalog)
     text = render.render_single(plan)
     assert 'resource "aws_eks_cluster"' in text
     assert not (tmp_path / "gen-tf").exists()
