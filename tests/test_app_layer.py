@@ -63,6 +63,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "wandb_role_arn": "arn:aws:iam::123456789012:role/wandb-wandb",
         "airgapped": False,
         "image_registry": "",
+        "wandb_size": "small",
     },
     "gcp": {
         "project_id": "my-project-123",
@@ -82,6 +83,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "security_policy_name": "wandb-ingress",
         "airgapped": False,
         "image_registry": "",
+        "wandb_size": "small",
     },
     "azure": {
         "subscription_id": "33333333-3333-3333-3333-333333333333",
@@ -113,6 +115,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "wandb_identity_client_id": "44444444-4444-4444-4444-444444444444",
         "airgapped": False,
         "image_registry": "",
+        "wandb_size": "small",
     },
 }
 # Inputs that are not infra outputs (every app input now is one: issue 14).
@@ -184,6 +187,9 @@ def _top_level_blocks(text: str) -> list[tuple[str, str]]:
 def tfvars(cloud: str, env: str, products: str, **overrides: Any) -> dict[str, Any]:
     weave_only = {"traces_target_group_arn"} if not WEAVE[products] else set()
     values: dict[str, Any] = {k: v for k, v in INFRA_OUTPUTS[cloud].items() if k not in weave_only}
+    # The cell's own preset: the app layer's default is what the same cell's infrastructure outputs
+    # (test_the_size_preset_follows_the_infrastructure_nodes), so the stand-in is left out.
+    values.pop("wandb_size")
     values.update(OWN_INPUTS[cloud], license="test-license")
     if WEAVE[products] and env == "prod":
         values.update(clickhouse_host="clickhouse.example.com", clickhouse_password="ch-secret")
@@ -768,3 +774,19 @@ def test_app_vars_refuses_what_it_cannot_use(tmp_path: Path, capsys) -> None:
     broken.write_text("not json")
     code, _, err = run_cli(["app-vars", "--cloud", "aws", "--input", str(broken)], capsys)
     assert code == 2 and "is not JSON" in err and "Traceback" not in err
+
+
+def test_the_size_preset_follows_the_infrastructure_nodes() -> None:
+    """The W&B size preset is chosen for the nodes the infrastructure builds (issue 13), so it is an
+    infrastructure output in the contract rather than recomputed by the app layer from the default
+    node type: with --node-family the infrastructure may carry a larger preset than the default."""
+    for cloud, env, products in COMBOS:
+        assert "wandb_size" in load_catalog(cloud, ()).cloud.app_inputs
+        output = blocks(parsed(cloud, env, products, *DOMAIN_ARGS), "output")["wandb_size"]["value"]
+        assert output == variable_default(app_doc(cloud, env, products), "wandb_size"), (cloud, env, products)
+    default = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS), "output")["wandb_size"]["value"]
+    larger = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS, "--node-family", "Standard_D*s_v5"), "output")["wandb_size"]["value"]
+    app_default = variable_default(app_doc("azure", "prod", "weave"), "wandb_size")
+    assert (default, larger) == (app_default, "large") and default != larger
+    # The value app-vars writes is the one the app layer's chart takes.
+    assert values_of(evaluate("azure", "prod", "weave", wandb_size=larger))["global"]["size"] == "large"

@@ -2,8 +2,9 @@
 
 The document names variables, outputs, service accounts, routes, commands and
 upstream files. These tests read those names out of the Markdown and check each
-against what gen-tf generates today, against the catalogs, and (when the mirror
-is on this machine) against the upstream files it cites. A rename in the code
+against what gen-tf generates today, against the catalogs, and against the record
+of the upstream files it cites (tests/upstream/cited.json; tools/upstream.py writes
+and re-checks it from the repositories' Git mirrors). A rename in the code
 without the document, or the other way round, fails here.
 """
 
@@ -41,7 +42,6 @@ NOT_IN_CODE = {
     "kubernetes_manifest": "the resource type the module avoids (section Custom resources)",
 }
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
-MIRROR = Path("/work/.mirror")
 
 
 # ---- Reading the document ---------------------------------------------------------------
@@ -541,36 +541,29 @@ def test_sizing_rule_and_result_match_the_capacity_check() -> None:
 # ---- Upstream files the document cites -------------------------------------------------------
 
 
-def _git_has(repo: Path, rev: str, path: str) -> bool:
-    proc = subprocess.run(["git", f"--git-dir={repo}", "cat-file", "-e", f"{rev}:{path}"], capture_output=True)
-    return proc.returncode == 0
+def _upstream_tool() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("upstream_tool", REPO / "tools" / "upstream.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 def test_cited_upstream_files_exist_at_the_cited_commits() -> None:
+    """Every upstream file the document cites is one the record (tests/upstream/cited.json,
+    written from the repositories' Git mirrors by tools/upstream.py, which also re-checks it)
+    holds at the revision the document names, so the check runs without network or mirror."""
     text = doc_text()
-    helm = MIRROR / "wandb+helm-charts" / "repo"
-    operator = MIRROR / "wandb+operator" / "repo"
-    eks = MIRROR / "awsdocs+amazon-eks-user-guide" / "repo"
-    if not (helm.exists() and operator.exists() and eks.exists()):
-        pytest.skip("the upstream mirrors are not on this machine")
-    (helm_commit,) = set(re.findall(r"wandb/helm-charts at commit `([0-9a-f]{40})`", text))
-    (operator_commit,) = set(re.findall(r"wandb/operator at\s+`(v[0-9.]+)`", text))
-    paths = {t for t in ticks(text) if re.fullmatch(r"[\w./-]+\.(yaml|tpl|go|adoc)", t) and "/" in t}
-    assert paths
-    missing = []
-    for path in sorted(paths):
-        if path.startswith("charts/"):
-            ok = _git_has(helm, helm_commit, path)
-        elif path.startswith("pkg/"):
-            ok = _git_has(operator, operator_commit, path)
-        elif path.startswith("latest/ug/"):
-            ok = _git_has(eks, "HEAD", path)
-        else:
-            continue  # catalogs/<cloud>.yaml and the like: this repository's own files
-        if not ok:
-            missing.append(path)
-    assert not missing, f"cited files not found upstream: {missing}"
+    tool = _upstream_tool()
+    record = json.loads((REPO / "tests" / "upstream" / "cited.json").read_text())
+    cited = tool.cited(text)
+    assert sum(len(paths) for paths in cited.values()) >= 10
+    for repo, revision in tool.revisions(text).items():
+        assert record[repo]["revision"] == revision, f"{repo}: the document cites {revision}, the record {record[repo]['revision']}"
+        unrecorded = [path for path in cited[repo] if not record[repo]["files"].get(path)]
+        assert not unrecorded, f"{repo}: cited but not recorded (python tools/upstream.py --mirrors DIR --write): {unrecorded}"
     # The chart the document describes is the catalog's reference version.
-    chart = subprocess.run(["git", f"--git-dir={helm}", "show", f"{helm_commit}:charts/operator-wandb/Chart.yaml"],
-                           capture_output=True, text=True, check=True).stdout
-    assert "version: 0.43.8" in chart and "operator-wandb 0.43.8" in text
+    chart = record["wandb/helm-charts"]["chart_version"]
+    assert f"operator-wandb {chart}" in text
+

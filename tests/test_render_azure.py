@@ -915,6 +915,10 @@ def test_wandb_identity_federation_and_storage_roles() -> None:
     assert ("Storage Blob Data Contributor", "${azurerm_storage_container.wandb.id}") in granted
     # R-OBJ-1: user-delegation SAS (pre-signed URLs).
     assert ("Storage Blob Delegator", "${azurerm_storage_account.artifacts.id}") in granted
+    # W&B pods get their secrets from the application layer's Kubernetes secret, never from Key
+    # Vault: no access policy for W&B's identity, and no Secrets Store CSI add-on running unused.
+    assert principal not in [p["object_id"] for p in resources_of(d, "azurerm_key_vault_access_policy").values()]
+    assert "key_vault_secrets_provider" not in resource(d, "azurerm_kubernetes_cluster.this")
 
 
 # ---- Module-wide ------------------------------------------------------------------------

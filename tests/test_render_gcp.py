@@ -117,7 +117,13 @@ def test_nodes_spread_over_the_tier_zones_with_at_least_two_nodes(env: str, prod
     zones = variable_default(d, "node_zone_count")
     assert zones == ZONES[tier]
     (local_values,) = d["locals"]
-    assert local_values["zones"] == "${slice(sort(data.google_compute_zones.available.names), 0, var.node_zone_count)}"
+    assert local_values["zones"] == "${terraform_data.node_zones.output}"
+    # Chosen once: the zones up at creation, kept when the region's list changes (a zone DOWN in an
+    # incident, a zone added), chosen again only for a new count or region.
+    record = resource(d, "terraform_data.node_zones")
+    assert record["input"] == "${slice(sort(data.google_compute_zones.available.names), 0, var.node_zone_count)}"
+    assert record["triggers_replace"] == ["${var.region}", "${var.node_zone_count}"]
+    assert record["lifecycle"][0]["ignore_changes"] == ["input"]
     cluster = resource(d, "google_container_cluster.this")
     pool = resource(d, "google_container_node_pool.this")
     assert cluster["location"] == "${var.region}"
@@ -545,6 +551,8 @@ def test_every_labelable_resource_gets_the_labels(env: str, products: str) -> No
     schemas = load_schema("google")["resources"]
     found = 0
     for address, body in blocks(doc(env, products), "resource").items():
+        if address.startswith("terraform_data."):
+            continue  # Terraform's built-in record of the nodes' zones: nothing in the cloud to label
         for path, value in _labelled(body, schemas[address.split(".")[0]], address):
             if path in ("google_monitoring_notification_channel.email.labels", "google_monitoring_notification_channel.webhook.labels"):
                 continue  # the channel's configuration (email_address, url), not resource labels
@@ -585,7 +593,8 @@ def test_only_google_and_random_providers(env: str, products: str, extra: tuple[
     assert set(required) == {"google", "random"}
     assert terraform_block["required_version"] == ">= 1.11"
     types = {a.split(".")[0] for a in blocks(d, "resource")} | {a.split(".")[0] for a in blocks(d, "data")}
-    assert all(t.startswith("google_") for t in types), types
+    # terraform_data is Terraform's built-in provider, never declared or installed.
+    assert all(t.startswith("google_") or t == "terraform_data" for t in types), types
 
 
 

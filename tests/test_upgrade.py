@@ -137,7 +137,11 @@ def test_the_comparison_catches_a_dropped_or_reshaped_resource() -> None:
     credentials and AWS's per-route security group rules are reported."""
     now, _ = example("azure-dev-both")
     problems = unannounced(RELEASE["addresses"]["azure-dev-both"], now, (), set())
-    assert problems == ["azurerm_federated_identity_credential.wandb is gone: add a moved block, or say in CHANGELOG.md why it is replaced"]
+    assert problems == [
+        "azurerm_federated_identity_credential.wandb is gone: add a moved block, or say in CHANGELOG.md why it is replaced",
+        "azurerm_key_vault_access_policy.wandb is gone: add a moved block, or say in CHANGELOG.md why it is replaced",
+    ]
+    assert "azurerm_key_vault_access_policy.wandb" in announced(__version__)  # removed on purpose, said so
     now, _ = example("aws-dev-both")
     problems = unannounced(RELEASE["addresses"]["aws-dev-both"], now, (), set())
     assert [p.split(" went from ")[0] for p in problems] == [

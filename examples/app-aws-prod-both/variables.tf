@@ -276,7 +276,7 @@ variable "image_registry" {
 
 variable "wandb_size" {
   type        = string
-  description = "Size preset of the W&B chart's components (replicas, resource requests and limits); large for both in prod. Its pods request 45.6 cores and 209.75 GiB, which the infrastructure's minimum of 3 nodes holds. Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
+  description = "Infrastructure output wandb_size: size preset of the W&B chart's components (replicas, resource requests and limits); large for both in prod. Its pods request 45.6 cores and 209.75 GiB, which the infrastructure's minimum of 3 nodes holds. gen-tf app-vars sets the preset the infrastructure sized its nodes for (another node type, --node-family, may fit a larger one). Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
   default     = "large"
 
   validation {

@@ -282,7 +282,7 @@ variable "image_registry" {
 
 variable "wandb_size" {
   type        = string
-  description = "Size preset of the W&B chart's components (replicas, resource requests and limits); small for both in prod, the largest whose every pod fits a Standard_E16_v5 node (the tier's large runs a parquet pod of 15 cores, more than the 14.94 cores such a node leaves). Its pods request 8.6 cores and 43.75 GiB, which the infrastructure's minimum of 3 nodes holds. Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
+  description = "Infrastructure output wandb_size: size preset of the W&B chart's components (replicas, resource requests and limits); small for both in prod, the largest whose every pod fits a Standard_E16_v5 node (the tier's large runs a parquet pod of 15 cores, more than the 14.94 cores such a node leaves). Its pods request 8.6 cores and 43.75 GiB, which the infrastructure's minimum of 3 nodes holds. gen-tf app-vars sets the preset the infrastructure sized its nodes for (another node type, --node-family, may fit a larger one). Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
   default     = "small"
 
   validation {

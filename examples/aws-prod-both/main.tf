@@ -2550,3 +2550,8 @@ output "image_registry" {
   description = "Private registry mirroring W&B's images and charts (R-NET-2; empty: the public registries); the app layer's image_registry input."
   value       = var.image_registry
 }
+
+output "wandb_size" {
+  description = "The W&B chart size preset whose pods this module's r6i.4xlarge nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+  value       = "large"
+}

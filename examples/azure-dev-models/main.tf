@@ -970,8 +970,8 @@ resource "azurerm_private_dns_zone_virtual_network_link" "endpoints" {
 }
 
 # R-NET-2: W&B's artifacts (and pre-signed URLs used inside the network) and
-# the MySQL password (Key Vault, read by pods through the Secrets Store CSI
-# driver) are reached through the node subnet.
+# Key Vault (read by a runner inside the network that applies the
+# application layer) are reached through the node subnet.
 resource "azurerm_private_endpoint" "endpoints" {
   for_each = local.private_endpoint_services
 
@@ -1026,6 +1026,7 @@ resource "azurerm_role_assignment" "cluster_network" {
 # automatically within the chosen minor version.
 resource "azurerm_kubernetes_cluster" "this" {
   # checkov:skip=CKV_AZURE_115: A private API server (var.private_cluster, gen-tf --private-endpoint) is fixed when the cluster is created, and needs a runner inside the network for both layers; the public one admits only the module's NAT egress address and var.api_server_authorized_ip_ranges (gen-tf --admin-cidr), and every request needs an Entra ID identity (local accounts are off).
+  # checkov:skip=CKV_AZURE_172: No pod mounts a Key Vault secret, so the Secrets Store CSI add-on is not installed (it would run two DaemonSets on every node for nothing): W&B gets its secrets from the application layer's Kubernetes secret, and W&B's own identity has no Key Vault access.
   # checkov:skip=CKV_AZURE_117: Node disks are encrypted at rest with platform-managed keys; a disk encryption set (customer-managed key) adds a key lifecycle the reference architecture does not ask for.
   # checkov:skip=CKV_AZURE_226: The reference sizes (Standard_E*_v5) have no local temporary disk, so ephemeral OS disks are not possible; the OS disk is a managed disk of the sized capacity.
   # checkov:skip=CKV_AZURE_227: Encryption at host needs the EncryptionAtHost feature registered on the subscription; turn it on with var.node_host_encryption once it is. Managed disks are encrypted at rest regardless.
@@ -1160,11 +1161,6 @@ resource "azurerm_kubernetes_cluster" "this" {
   # module's application gateway from Kubernetes Ingress resources.
   ingress_application_gateway {
     gateway_id = azurerm_application_gateway.ingress.id
-  }
-
-  # Pods mount the MySQL password from Key Vault (Secrets Store CSI driver).
-  key_vault_secrets_provider {
-    secret_rotation_enabled = true
   }
 
   oms_agent {
@@ -1393,14 +1389,9 @@ resource "azurerm_key_vault_access_policy" "app_deployers" {
   secret_permissions = ["Get"]
 }
 
-# W&B pods read the password through workload identity and the Key Vault
-# Secrets Store CSI driver.
-resource "azurerm_key_vault_access_policy" "wandb" {
-  key_vault_id       = azurerm_key_vault.this.id
-  tenant_id          = data.azurerm_client_config.current.tenant_id
-  object_id          = azurerm_user_assigned_identity.wandb.principal_id
-  secret_permissions = ["Get"]
-}
+# W&B's own identity gets no Key Vault access: the application layer reads the
+# secrets at apply time and hands W&B a Kubernetes secret (docs/app-layer.md), so
+# a W&B pod cannot read the MySQL administrator password or the storage key.
 
 ephemeral "random_password" "db" {
   length           = 32
@@ -2403,6 +2394,11 @@ output "image_registry" {
   value       = var.image_registry
 }
 
+output "wandb_size" {
+  description = "The W&B chart size preset whose pods this module's Standard_E2_v5 nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+  value       = "small"
+}
+
 output "dns_record_fqdn" {
   description = "The A record the module manages, or null when dns_zone_name is empty."
   value       = one(azurerm_dns_a_record.wandb[*].fqdn)
@@ -2449,7 +2445,7 @@ output "db_password_secret_id" {
 }
 
 output "key_vault_name" {
-  description = "Key Vault holding the MySQL password; the W&B identity may read it."
+  description = "Key Vault holding the MySQL password and the storage key; the identity that applies the application layer reads them."
   value       = azurerm_key_vault.this.name
 }
 

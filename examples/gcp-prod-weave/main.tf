@@ -595,9 +595,8 @@ variable "image_registry" {
 locals {
   name = var.name
 
-  # R-LAYER-1: the first node_zone_count zones of the region (sorted, so the
-  # choice is stable between runs).
-  zones = slice(sort(data.google_compute_zones.available.names), 0, var.node_zone_count)
+  # R-LAYER-1: the nodes' zones, chosen once (terraform_data.node_zones below).
+  zones = terraform_data.node_zones.output
 
   # One label model, placed on every resource that takes labels.
   labels = merge(var.labels, {
@@ -659,6 +658,21 @@ data "google_compute_zones" "available" {
   status = "UP"
 
   depends_on = [google_project_service.this]
+}
+
+# The first node_zone_count zones of the region that are up (sorted), recorded
+# when the cluster is created and kept: a zone reported DOWN during an incident,
+# or a zone Google adds later, must not move the nodes (and the zonal volumes of
+# W&B's in-cluster Redis and ClickHouse) at the next apply. A new node_zone_count
+# chooses again; to choose again otherwise:
+# terraform apply -replace=terraform_data.node_zones (docs/day2.md).
+resource "terraform_data" "node_zones" {
+  input            = slice(sort(data.google_compute_zones.available.names), 0, var.node_zone_count)
+  triggers_replace = [var.region, var.node_zone_count]
+
+  lifecycle {
+    ignore_changes = [input]
+  }
 }
 
 # ----------------------------------------------------------------------------
@@ -1799,4 +1813,9 @@ output "airgapped" {
 output "image_registry" {
   description = "Private registry mirroring W&B's images and charts (empty: the public registries); the application layer's image_registry."
   value       = var.image_registry
+}
+
+output "wandb_size" {
+  description = "The W&B chart size preset whose pods this module's n2-highmem-16 nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+  value       = "large"
 }
