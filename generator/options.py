@@ -332,6 +332,17 @@ def _cross(opts: Options) -> None:
         )
     if opts.cloud != "aws" and opts.public_subnet_ids:
         raise OptionError("--public-subnet-id", f"is only used on aws; {opts.cloud} load balancers need no subnet")
+    if (
+        opts.cloud == "azure" and opts.allowed_cidrs and "0.0.0.0/0" not in opts.allowed_cidrs
+        and not opts.dns_zone and not opts.air_gapped
+    ):
+        # Without a DNS zone, cert-manager proves the domain over HTTP-01, and Let's Encrypt
+        # does not publish the addresses it validates from: the narrowed port 80 refuses it.
+        raise OptionError(
+            "--allowed-cidr",
+            "narrows who reaches the Application Gateway, but without --dns-zone the certificate is issued over "
+            "HTTP-01 from Let's Encrypt addresses no list can name; give --dns-zone (DNS-01) or include 0.0.0.0/0",
+        )
     if opts.cloud == "gcp" and len(opts.allowed_cidrs) > 10:
         raise OptionError("--allowed-cidr", "Cloud Armor takes at most 10 ranges per rule on gcp; give 1 to 10")
     for option, cidrs in (("--allowed-cidr", opts.allowed_cidrs), ("--admin-cidr", opts.admin_cidrs)):

@@ -790,3 +790,22 @@ def test_the_size_preset_follows_the_infrastructure_nodes() -> None:
     assert (default, larger) == (app_default, "large") and default != larger
     # The value app-vars writes is the one the app layer's chart takes.
     assert values_of(evaluate("azure", "prod", "weave", wandb_size=larger))["global"]["size"] == "large"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_gke_health_checks_are_stated_not_inferred(cloud: str) -> None:
+    """GCP: each routed component's BackendConfig states the load balancer's health check (the
+    catalog's route path, on the pods' port for container-native NEGs), so it never depends on
+    the GKE Ingress controller inferring it once from a readiness probe. Elsewhere the chart's
+    service stays as it is (AWS checks through its target groups, AGIC reads the probes)."""
+    values = values_of(evaluate(cloud, "prod", "both"))
+    routes = _wandb_plan(load_catalog(cloud, ()), "both").routes
+    assert {r.component for r in routes} == {"app", "console", "weave-trace"}
+    for route in routes:
+        service = values[route.component].get("service")
+        if cloud == "gcp":
+            assert service == {"healthCheck": {"type": "HTTP", "requestPath": route.health_check, "port": route.pod_port}}
+        else:
+            assert service is None
+    if cloud == "gcp":
+        assert values["weave-trace"]["service"]["healthCheck"]["port"] == 8080  # the pod's, not the service's 8722

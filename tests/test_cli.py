@@ -48,6 +48,8 @@ BASE = ["--cloud", "aws", "--env", "prod", "--products", "both"]
         ([*BASE, "--node-family", "r6g"], "--node-family", "R-K8S-5"),
         ([*BASE, "--node-family", "x9"], "--node-family", "allowed:"),
         (["--cloud", "gcp", "--env", "dev", "--products", "both", "--tag", "Team=ML"], "--tag", "lowercase"),
+        # Azure without a DNS zone issues the certificate over HTTP-01 from unpublished addresses.
+        (["--cloud", "azure", "--env", "prod", "--products", "both", "--allowed-cidr", "203.0.113.0/24"], "--allowed-cidr", "give --dns-zone (DNS-01) or include 0.0.0.0/0"),
         (["--cloud", "aws", "--products", "both"], "--env", "is required; allowed: dev, test, prod"),
     ],
 )

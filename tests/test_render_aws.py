@@ -135,6 +135,16 @@ def test_air_gapped() -> None:
 
 
 
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_metrics_server_serves_the_charts_autoscalers(env: str) -> None:
+    """W&B's chart scales its components with HorizontalPodAutoscalers, which need the resource
+    metrics API; EKS has no Metrics Server unless the community add-on is installed."""
+    addon = resource(doc(env, "both"), "aws_eks_addon.metrics_server")
+    assert addon["addon_name"] == "metrics-server"
+    assert addon["cluster_name"] == "${aws_eks_cluster.this.name}"
+    assert addon["depends_on"] == ["${aws_eks_node_group.this}"]  # its pod needs a node to become active
+
+
 def test_csi_driver_and_lb_controller_iam() -> None:
     """R-K8S-3 (EBS CSI add-on with IRSA role) and R-K8S-2 (LB controller IAM)."""
     d = doc("dev", "models")
@@ -243,8 +253,17 @@ def test_wandb_irsa_role_can_read_write_and_presign() -> None:
     assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
     assert trust["principals"][0]["identifiers"] == ["${aws_iam_openid_connect_provider.eks.arn}"]
     policy = blocks(d, "data")["aws_iam_policy_document.wandb_bucket"]
-    actions = {a for s in policy["statement"] for a in s["actions"]}
-    assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "kms:GenerateDataKey"} <= actions
+    by_sid = {s["sid"]: s for s in policy["statement"]}
+    # W&B's documented minimum (wandb/terraform-aws-wandb modules/secure_storage_connector).
+    assert set(by_sid["Bucket"]["actions"]) >= {
+        "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketCORS",
+        "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:ListBucketMultipartUploads",
+    }
+    assert by_sid["Bucket"]["resources"] == ["${aws_s3_bucket.artifacts.arn}"]
+    assert {"s3:GetObject*", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"} <= set(by_sid["ReadWriteObjects"]["actions"])
+    assert by_sid["ReadWriteObjects"]["resources"] == ["${aws_s3_bucket.artifacts.arn}/*"]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(by_sid["UseBucketKey"]["actions"])
+    assert not any("*" == a or a.endswith(":*") for s in policy["statement"] for a in s["actions"])
 
 
 def test_dns_and_tls_with_a_zone() -> None:

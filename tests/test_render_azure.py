@@ -358,10 +358,15 @@ def test_private_cluster_drops_authorized_ranges() -> None:
 
 
 def test_allowed_cidrs_are_the_gateway_subnet_rules() -> None:
-    d = doc("prod", "both", *ISOLATION_ARGS[1:5])
+    d = doc("prod", "both", *ISOLATION_ARGS[1:5], "--domain", "wandb.example.com", "--dns-zone", "example.com")
     assert variable_default(d, "ingress_allowed_cidrs") == ALLOWED
     rules = resources_of(d, "azurerm_network_security_rule")
     web = rules["azurerm_network_security_rule.ingress_web"]
+    # Without a DNS zone, cert-manager's HTTP-01 challenge comes from Let's Encrypt addresses
+    # no list can name: narrowed port 80 is refused unless DNS-01 (or air-gapped) applies.
+    (check,) = one(web, "lifecycle")["precondition"]
+    assert check["condition"] == '${var.dns_zone_name != "" || var.air_gapped || contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
+    assert "HTTP-01" in check["error_message"] and "dns_zone_name" in check["error_message"]
     # R-NET-3: 80 and 443 from the allowed CIDRs only.
     assert (web["direction"], web["access"], web["protocol"]) == ("Inbound", "Allow", "Tcp")
     assert web["source_address_prefixes"] == "${var.ingress_allowed_cidrs}"

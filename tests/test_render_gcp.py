@@ -466,6 +466,10 @@ def test_workload_identity_bindings_and_roles(env: str, products: str) -> None:
     assert bucket_roles["bucket"] == "${google_storage_bucket.artifacts.name}"
     sql_roles = resource(d, "google_project_iam_member.wandb_cloudsql")
     assert "roles/cloudsql.client" in sql_roles["for_each"]
+    # W&B's backend logs to Cloud Logging as this account (the official module grants it too).
+    log_writer = resource(d, "google_project_iam_member.wandb_log_writer")
+    assert (log_writer["role"], log_writer["member"]) == ("roles/logging.logWriter", "${local.wandb_member}")
+    assert "logging.googleapis.com" in resource(d, "google_project_service.this")["for_each"]
 
 
 # ---- DNS and TLS -------------------------------------------------------------------

@@ -112,8 +112,10 @@ locals {
       license = var.license
       # One key, two readers: the chart places it in a MySQL DSN (URL-decoded
       # by W&B, and by app's init-db container with Python's unquote_plus), and
-      # its bundled mysqld exporter reads it raw (charts/operator-wandb
-      # templates/_mysql.tpl, charts/prometheus/charts/mysql-exporter). The
+      # its bundled mysqld exporter, once enabled (its Deployment renders only
+      # with mysql-exporter.enabled, unset in chart 0.43.8), reads it raw
+      # (charts/operator-wandb templates/_mysql.tpl,
+      # charts/prometheus/charts/mysql-exporter templates/deployment.yaml). The
       # infrastructure module generates the password from URL-unreserved
       # characters only, where both readings agree (a precondition checks it):
       # Terraform's urlencode would write a space as +, which unquote_plus reads

@@ -112,8 +112,10 @@ locals {
       license = var.license
       # One key, two readers: the chart places it in a MySQL DSN (URL-decoded
       # by W&B, and by app's init-db container with Python's unquote_plus), and
-      # its bundled mysqld exporter reads it raw (charts/operator-wandb
-      # templates/_mysql.tpl, charts/prometheus/charts/mysql-exporter). The
+      # its bundled mysqld exporter, once enabled (its Deployment renders only
+      # with mysql-exporter.enabled, unset in chart 0.43.8), reads it raw
+      # (charts/operator-wandb templates/_mysql.tpl,
+      # charts/prometheus/charts/mysql-exporter templates/deployment.yaml). The
       # infrastructure module generates the password from URL-unreserved
       # characters only, where both readings agree (a precondition checks it):
       # Terraform's urlencode would write a space as +, which unquote_plus reads
@@ -213,6 +215,19 @@ locals {
         annotations = local.service_account_annotations
       }
 
+      # The load balancer's health check, stated in the chart's BackendConfig
+      # (charts/wandb-base templates/service.yaml, service.healthCheck) rather than
+      # inferred by the GKE Ingress controller from the readiness probe, which it
+      # does only once, when it creates the check (a check created before the
+      # pods exist stays on "/"). The port is the pods' (container-native NEGs).
+      service = {
+        healthCheck = {
+          type        = "HTTP"
+          requestPath = "/ready"
+          port        = 8080
+        }
+      }
+
       internalJWTMap = [
         for account in ["wandb-weave-trace", "wandb-weave-trace-worker"] : {
           subject = "system:serviceaccount:${var.wandb_namespace}:${account}"
@@ -232,6 +247,19 @@ locals {
       serviceAccount = {
         name        = "wandb-console"
         annotations = local.service_account_annotations
+      }
+
+      # The load balancer's health check, stated in the chart's BackendConfig
+      # (charts/wandb-base templates/service.yaml, service.healthCheck) rather than
+      # inferred by the GKE Ingress controller from the readiness probe, which it
+      # does only once, when it creates the check (a check created before the
+      # pods exist stays on "/"). The port is the pods' (container-native NEGs).
+      service = {
+        healthCheck = {
+          type        = "HTTP"
+          requestPath = "/console/api/healthz"
+          port        = 8082
+        }
       }
 
       extraEnv = {
@@ -329,6 +357,19 @@ locals {
       serviceAccount = {
         name        = "wandb-weave-trace"
         annotations = local.service_account_annotations
+      }
+
+      # The load balancer's health check, stated in the chart's BackendConfig
+      # (charts/wandb-base templates/service.yaml, service.healthCheck) rather than
+      # inferred by the GKE Ingress controller from the readiness probe, which it
+      # does only once, when it creates the check (a check created before the
+      # pods exist stays on "/"). The port is the pods' (container-native NEGs).
+      service = {
+        healthCheck = {
+          type        = "HTTP"
+          requestPath = "/traces/health"
+          port        = 8080
+        }
       }
     })
 

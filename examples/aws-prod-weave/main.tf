@@ -1230,6 +1230,20 @@ resource "aws_eks_addon" "ebs_csi" {
   depends_on = [aws_eks_node_group.this]
 }
 
+# The W&B chart scales its components with HorizontalPodAutoscalers
+# (charts/wandb-base templates/hpa.yaml; sizing presets in charts/operator-wandb
+# values.yaml), which read the resource metrics API. EKS does not run the
+# Metrics Server by default (GKE and AKS do); EKS offers it as a community add-on
+# (https://docs.aws.amazon.com/eks/latest/userguide/community-addons.html).
+resource "aws_eks_addon" "metrics_server" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "metrics-server"
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  depends_on = [aws_eks_node_group.this]
+}
+
 data "aws_iam_policy_document" "lb_controller_assume" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -1763,22 +1777,29 @@ data "aws_iam_policy_document" "wandb_assume" {
   }
 }
 
+# What W&B documents as its minimum on a bucket it does not own (wandb/terraform-aws-wandb
+# modules/secure_storage_connector/main.tf, "minimum permissions needed for wandb
+# access"): the bucket's CORS, versioning and encryption settings and its object
+# versions too, which W&B reads besides the objects.
 data "aws_iam_policy_document" "wandb_bucket" {
   statement {
-    sid       = "ListBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    sid = "Bucket"
+    actions = [
+      "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation",
+      "s3:GetBucketCORS", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
+    ]
     resources = [aws_s3_bucket.artifacts.arn]
   }
 
   statement {
     sid       = "ReadWriteObjects"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    actions   = ["s3:GetObject*", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${aws_s3_bucket.artifacts.arn}/*"]
   }
 
   statement {
     sid       = "UseBucketKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
     resources = [aws_kms_key.this.arn]
   }
 }

@@ -28,9 +28,9 @@ terraform {
 provider "azurerm" {
   subscription_id = var.subscription_id
 
-  # Storage is managed through Azure AD and Resource Manager only: the account
-  # disables shared keys, and the module uses no queue or static-website
-  # data-plane settings.
+  # Terraform manages storage through Azure AD and Resource Manager only (it never
+  # signs with the account key, which exists for W&B's chart alone: storage.tf),
+  # and the module uses no queue or static-website data-plane settings.
   storage_use_azuread = true
 
   features {
@@ -794,6 +794,16 @@ resource "azurerm_network_security_rule" "ingress_web" {
   source_address_prefixes     = var.ingress_allowed_cidrs
   destination_port_ranges     = ["80", "443"]
   destination_address_prefix  = "*"
+
+  lifecycle {
+    # Without a DNS zone the app layer's cert-manager answers Let's Encrypt's
+    # HTTP-01 challenge on port 80, from addresses Let's Encrypt does not publish
+    # (https://letsencrypt.org/docs/faq/): narrowed, the certificate is never issued.
+    precondition {
+      condition     = var.dns_zone_name != "" || var.air_gapped || contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
+      error_message = "ingress_allowed_cidrs narrows port 80, but without dns_zone_name cert-manager proves the domain over HTTP-01 from Let's Encrypt addresses no list can name: set dns_zone_name (DNS-01), or include 0.0.0.0/0."
+    }
+  }
 }
 
 # Application Gateway v2 health and management traffic (required by Azure).

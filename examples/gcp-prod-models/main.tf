@@ -642,6 +642,7 @@ resource "google_project_service" "this" {
     "dns.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
+    "logging.googleapis.com",
     "monitoring.googleapis.com",
     "secretmanager.googleapis.com",
     "servicenetworking.googleapis.com",
@@ -1449,6 +1450,15 @@ resource "google_service_account_iam_member" "wandb_token_creator" {
   service_account_id = google_service_account.wandb.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.wandb_member
+}
+
+# W&B's backend writes to Cloud Logging as this account and fails without the
+# role (wandb/terraform-google-wandb modules/service_accounts/main.tf grants it to
+# its W&B account: "otherwise backend is throwing an error").
+resource "google_project_iam_member" "wandb_log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = local.wandb_member
 }
 
 # Objects read, written and deleted; bucket metadata read.
