@@ -312,3 +312,20 @@ def test_tags_reach_every_resource() -> None:
     assert variable_default(d, "tags") == {"team": "ml"}
     provider = d["provider"][0]["aws"]
     assert provider["default_tags"][0]["tags"] == "${local.tags}"
+
+
+@pytest.mark.parametrize("extra", [(), ("--air-gapped", "--image-registry", "registry.corp.example/wandb")])
+def test_narrowed_allowed_cidrs_let_wandb_reach_itself(extra: tuple[str, ...]) -> None:
+    """The chart points the API and Weave's trace server at W&B's public URL; with a narrowed
+    ingress_allowed_cidrs those calls pass from the NAT gateways (internet-facing) or the VPC
+    (internal, air-gapped), and nothing is added while the list is open."""
+    d = doc("prod", "both", "--allowed-cidr", "203.0.113.0/24", *extra)
+    assert variable_default(d, "ingress_allowed_cidrs") == ["203.0.113.0/24"]
+    assert local_value(d, "lb_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
+    nat = resource(d, "aws_vpc_security_group_ingress_rule.lb_https_from_nat")
+    assert nat["count"] == "${local.lb_narrowed ? local.nat_count : 0}"
+    assert nat["cidr_ipv4"] == "${aws_eip.nat[count.index].public_ip}/32"
+    assert (nat["from_port"], nat["to_port"], nat["security_group_id"]) == (443, 443, "${aws_security_group.lb.id}")
+    vpc = resource(d, "aws_vpc_security_group_ingress_rule.lb_https_from_vpc")
+    assert vpc["count"] == "${local.lb_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0}"
+    assert vpc["cidr_ipv4"] == "${local.vpc_cidr}"

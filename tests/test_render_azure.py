@@ -369,7 +369,12 @@ def test_allowed_cidrs_are_the_gateway_subnet_rules() -> None:
     assert "HTTP-01" in check["error_message"] and "dns_zone_name" in check["error_message"]
     # R-NET-3: 80 and 443 from the allowed CIDRs only.
     assert (web["direction"], web["access"], web["protocol"]) == ("Inbound", "Allow", "Tcp")
-    assert web["source_address_prefixes"] == "${var.ingress_allowed_cidrs}"
+    assert web["source_address_prefixes"] == "${local.ingress_sources}"
+    # Narrowed, the list gains W&B's own NAT egress (it calls its public URL); open, it stays as given.
+    assert local_value(d, "ingress_sources") == (
+        '${contains(var.ingress_allowed_cidrs, "0.0.0.0/0") ? var.ingress_allowed_cidrs : '
+        "distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs))}"
+    )
     assert sorted(web["destination_port_ranges"]) == ["443", "80"]
     # What Application Gateway v2 needs regardless.
     manager = rules["azurerm_network_security_rule.ingress_gateway_manager"]

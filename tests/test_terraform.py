@@ -44,6 +44,18 @@ def test_aws_validates(aws_workdir: Path, env: str, products: str, with_zone: bo
     assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=1)
 
 
+@pytest.mark.parametrize("extra", [
+    ("--allowed-cidr", "203.0.113.0/24"),
+    ("--allowed-cidr", "203.0.113.0/24", "--air-gapped", "--image-registry", "registry.corp.example/wandb"),
+    ("--admin-cidr", "198.51.100.0/24", "--alarm-email", "ops@example.com"),
+], ids=["narrowed", "narrowed-air-gapped", "admin"])
+def test_aws_network_variants_validate(aws_workdir: Path, extra: tuple[str, ...]) -> None:
+    (aws_workdir / "main.tf").write_text(generate("aws", "prod", "both", *DOMAIN_ARGS, *extra))
+    proc = terraform(["validate", "-json", "-no-color"], aws_workdir)
+    result = json.loads(proc.stdout)
+    assert result["valid"] is True and result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=1)
+
+
 def test_validate_catches_a_broken_module(aws_workdir: Path, tmp_path: Path) -> None:
     """The check above can fail: a wrong argument makes terraform say invalid."""
     broken = tmp_path / "broken"

@@ -443,7 +443,7 @@ variable "alarm_webhook_url" {
 
 variable "ingress_allowed_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach W&B through the load balancer (R-NET-3: every training system must reach it)."
+  description = "CIDRs allowed to reach W&B through the load balancer (R-NET-3: every training system must reach it). Narrowed (no 0.0.0.0/0), the module adds W&B's own egress, which calls W&B's public URL: its NAT gateways, or the VPC when air-gapped; with an existing network, list that network's egress here."
   default     = ["0.0.0.0/0"]
 
   validation {
@@ -530,6 +530,8 @@ locals {
   private_subnet_ids = local.create_network ? aws_subnet.private[*].id : var.existing_private_subnet_ids
   private_azs        = local.create_network ? local.azs : distinct(data.aws_subnet.existing_private[*].availability_zone)
   # The load balancer: public subnets, or internal in the private ones when air-gapped.
+  # Narrowed: not open to every address (W&B's own egress is then added, dns.tf).
+  lb_narrowed   = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
   lb_subnet_ids = var.air_gapped ? local.private_subnet_ids : (local.create_network ? aws_subnet.public[*].id : var.existing_public_subnet_ids)
 
   tags = merge(var.tags, {
@@ -1992,6 +1994,35 @@ resource "aws_vpc_security_group_ingress_rule" "lb_https" {
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = each.value
+}
+
+# W&B reaches itself through its public URL: the chart points the API
+# (GORILLA_WEAVE_TRACE_SERVER_URL) and Weave's trace server (WF_TRACE_SERVER_URL,
+# WEAVE_TRACE_SERVER_BASE_URL) at global.host + /traces (charts/operator-wandb
+# templates/api.yaml, templates/weave-trace.yaml). When ingress_allowed_cidrs is
+# narrowed, those calls must pass as well: they come from the NAT gateways'
+# addresses to an internet-facing load balancer, from the VPC to an internal one
+# (air-gapped). An existing network's egress is its owner's to list.
+resource "aws_vpc_security_group_ingress_rule" "lb_https_from_nat" {
+  count = local.lb_narrowed ? local.nat_count : 0
+
+  security_group_id = aws_security_group.lb.id
+  description       = "HTTPS from W&B itself (NAT gateway ${count.index})"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "${aws_eip.nat[count.index].public_ip}/32"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "lb_https_from_vpc" {
+  count = local.lb_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0
+
+  security_group_id = aws_security_group.lb.id
+  description       = "HTTPS from W&B itself (the VPC)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = local.vpc_cidr
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_http" {

@@ -551,7 +551,7 @@ variable "alarm_webhook_url" {
 
 variable "ingress_allowed_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach W&B (HTTPS 443 and HTTP 80) through the application gateway, enforced by the gateway subnet's network security group (R-NET-3: every training system must reach it)."
+  description = "CIDRs allowed to reach W&B (HTTPS 443 and HTTP 80) through the application gateway, enforced by the gateway subnet's network security group (R-NET-3: every training system must reach it). Narrowed (no 0.0.0.0/0), the module adds its NAT egress address, from which W&B calls its own public URL; with an existing network, list that network's egress here."
   default     = ["0.0.0.0/0"]
 
   validation {
@@ -704,6 +704,13 @@ locals {
   # reach public endpoints (the AKS API, Key Vault) from it.
   egress_cidrs = [for ip in azurerm_public_ip.nat[*].ip_address : "${ip}/32"]
 
+  # Who reaches the Application Gateway: the allowed networks and, when they are
+  # narrowed, W&B itself, which calls its own public URL from the NAT egress
+  # address (the chart sets GORILLA_WEAVE_TRACE_SERVER_URL and Weave's
+  # WF_TRACE_SERVER_URL to global.host + /traces: charts/operator-wandb
+  # templates/api.yaml, templates/weave-trace.yaml).
+  ingress_sources = contains(var.ingress_allowed_cidrs, "0.0.0.0/0") ? var.ingress_allowed_cidrs : distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs))
+
   # The shorter prefix of service_cidr and vnet_cidr: the cluster's check
   # that the two do not overlap compares both networks at this length.
   service_vnet_prefix = min(tonumber(split("/", var.service_cidr)[1]), tonumber(split("/", var.vnet_cidr)[1]))
@@ -791,7 +798,7 @@ resource "azurerm_network_security_rule" "ingress_web" {
   access                      = "Allow"
   protocol                    = "Tcp"
   source_port_range           = "*"
-  source_address_prefixes     = var.ingress_allowed_cidrs
+  source_address_prefixes     = local.ingress_sources
   destination_port_ranges     = ["80", "443"]
   destination_address_prefix  = "*"
 

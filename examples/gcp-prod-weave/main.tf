@@ -505,7 +505,7 @@ variable "alarm_webhook_url" {
 
 variable "ingress_allowed_cidrs" {
   type        = list(string)
-  description = "CIDRs the Cloud Armor policy lets reach W&B through the load balancer (--allowed-cidr; R-NET-3: every training system must reach it); 1 to 10 ranges."
+  description = "CIDRs the Cloud Armor policy lets reach W&B through the load balancer (--allowed-cidr; R-NET-3: every training system must reach it); 1 to 10 ranges. W&B calls its own public URL (the chart's GORILLA_WEAVE_TRACE_SERVER_URL) from Cloud NAT's automatically allocated addresses, which a narrowed list does not name (docs/app-layer.md)."
   default     = ["0.0.0.0/0"]
 
   validation {
