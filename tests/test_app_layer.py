@@ -63,7 +63,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "wandb_role_arn": "arn:aws:iam::123456789012:role/wandb-wandb",
         "airgapped": False,
         "image_registry": "",
-        "wandb_size": "small",
+        "sized_wandb_size": "small",
     },
     "gcp": {
         "project_id": "my-project-123",
@@ -83,7 +83,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "security_policy_name": "wandb-ingress",
         "airgapped": False,
         "image_registry": "",
-        "wandb_size": "small",
+        "sized_wandb_size": "small",
     },
     "azure": {
         "subscription_id": "33333333-3333-3333-3333-333333333333",
@@ -115,7 +115,7 @@ INFRA_OUTPUTS: dict[str, dict[str, Any]] = {
         "wandb_identity_client_id": "44444444-4444-4444-4444-444444444444",
         "airgapped": False,
         "image_registry": "",
-        "wandb_size": "small",
+        "sized_wandb_size": "small",
     },
 }
 # Inputs that are not infra outputs (every app input now is one: issue 14).
@@ -189,7 +189,7 @@ def tfvars(cloud: str, env: str, products: str, **overrides: Any) -> dict[str, A
     values: dict[str, Any] = {k: v for k, v in INFRA_OUTPUTS[cloud].items() if k not in weave_only}
     # The cell's own preset: the app layer's default is what the same cell's infrastructure outputs
     # (test_the_size_preset_follows_the_infrastructure_nodes), so the stand-in is left out.
-    values.pop("wandb_size")
+    values.pop("sized_wandb_size")
     values.update(OWN_INPUTS[cloud], license="test-license")
     if WEAVE[products] and env == "prod":
         values.update(clickhouse_host="clickhouse.example.com", clickhouse_password="ch-secret")
@@ -510,7 +510,7 @@ def test_product_mix_and_tier_sizing(cloud: str) -> None:
     for env in ("dev", "prod"):
         for products in ("models", "weave", "both"):
             doc = app_doc(cloud, env, products)
-            sizes[(env, products)] = variable_default(doc, "wandb_size")
+            sizes[(env, products)] = variable_default(doc, "sized_wandb_size")
             values = values_of(evaluate(cloud, env, products))
             assert values["global"]["size"] == sizes[(env, products)]
             if WEAVE[products]:
@@ -778,18 +778,24 @@ def test_app_vars_refuses_what_it_cannot_use(tmp_path: Path, capsys) -> None:
 
 def test_the_size_preset_follows_the_infrastructure_nodes() -> None:
     """The W&B size preset is chosen for the nodes the infrastructure builds (issue 13), so it is an
-    infrastructure output in the contract rather than recomputed by the app layer from the default
-    node type: with --node-family the infrastructure may carry a larger preset than the default."""
+    infrastructure output in the contract (sized_wandb_size) rather than recomputed by the app layer
+    from the default node type: with --node-family the infrastructure may carry a larger preset.
+    The user's own choice (wandb_size) is a separate variable app-vars never writes, so a
+    regenerated infra.auto.tfvars.json cannot undo it."""
     for cloud, env, products in COMBOS:
-        assert "wandb_size" in load_catalog(cloud, ()).cloud.app_inputs
-        output = blocks(parsed(cloud, env, products, *DOMAIN_ARGS), "output")["wandb_size"]["value"]
-        assert output == variable_default(app_doc(cloud, env, products), "wandb_size"), (cloud, env, products)
-    default = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS), "output")["wandb_size"]["value"]
-    larger = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS, "--node-family", "Standard_D*s_v5"), "output")["wandb_size"]["value"]
-    app_default = variable_default(app_doc("azure", "prod", "weave"), "wandb_size")
-    assert (default, larger) == (app_default, "large") and default != larger
-    # The value app-vars writes is the one the app layer's chart takes.
-    assert values_of(evaluate("azure", "prod", "weave", wandb_size=larger))["global"]["size"] == "large"
+        assert "sized_wandb_size" in load_catalog(cloud, ()).cloud.app_inputs
+        assert "wandb_size" not in load_catalog(cloud, ()).cloud.app_inputs
+        output = blocks(parsed(cloud, env, products, *DOMAIN_ARGS), "output")["sized_wandb_size"]["value"]
+        app = app_doc(cloud, env, products)
+        assert output == variable_default(app, "sized_wandb_size"), (cloud, env, products)
+        assert variable_default(app, "wandb_size") is None
+    default = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS), "output")["sized_wandb_size"]["value"]
+    larger = blocks(parsed("azure", "prod", "weave", *DOMAIN_ARGS, "--node-family", "Standard_D*s_v5"), "output")["sized_wandb_size"]["value"]
+    assert (default, larger) == ("small", "large")
+    # What app-vars writes reaches the chart; the user's wandb_size wins over it.
+    assert values_of(evaluate("azure", "prod", "weave", sized_wandb_size=larger))["global"]["size"] == "large"
+    assert values_of(evaluate("azure", "prod", "weave", sized_wandb_size=larger, wandb_size="xlarge"))["global"]["size"] == "xlarge"
+    assert values_of(evaluate("azure", "prod", "weave"))["global"]["size"] == "small"
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

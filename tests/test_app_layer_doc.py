@@ -535,7 +535,7 @@ def test_sizing_rule_and_result_match_the_capacity_check() -> None:
     assert "a Standard_E16_v5 leaves 14.94 cores" in text
     # The app module's default is that preset.
     for (cloud, env, products), preset in presets.items():
-        assert variable_default(app_doc(cloud, env, products), "wandb_size") == preset
+        assert variable_default(app_doc(cloud, env, products), "sized_wandb_size") == preset
 
 
 # ---- Upstream files the document cites -------------------------------------------------------

@@ -51,7 +51,7 @@ def test_every_cell_fits_its_nodes(cloud: str, env: str, products: str) -> None:
     infra = parsed(cloud, env, products, *DOMAIN_ARGS)
     app = parsed(cloud, env, products, *APP, *APP_DOMAIN)
     assert variable_default(infra, MIN_VARIABLE[cloud]) == nodes
-    assert variable_default(app, "wandb_size") == preset
+    assert variable_default(app, "sized_wandb_size") == preset
     # And the placement behind it holds: every pod fits, in that many nodes, on that node type.
     catalog = load_catalog(cloud)
     tier = "prod" if env == "prod" else "dev"
@@ -95,7 +95,7 @@ def test_a_preset_too_large_for_the_node_falls_back() -> None:
     catalog = load_catalog("aws")
     capacity = fit(catalog, "prod", "models", "r6i.2xlarge", catalog.machine("r6i.2xlarge"))
     assert (capacity.target, capacity.preset, capacity.lowered) == ("medium", "small", True)
-    description = blocks(parsed("aws", "prod", "models", *APP, *APP_DOMAIN), "variable")["wandb_size"]["description"]
+    description = blocks(parsed("aws", "prod", "models", *APP, *APP_DOMAIN), "variable")["sized_wandb_size"]["description"]
     assert "the tier's medium runs a parquet pod of 15 cores, more than the 7.53 cores such a node leaves" in description
 
 

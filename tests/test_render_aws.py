@@ -326,6 +326,8 @@ def test_narrowed_allowed_cidrs_let_wandb_reach_itself(extra: tuple[str, ...]) -
     assert nat["count"] == "${local.lb_narrowed ? local.nat_count : 0}"
     assert nat["cidr_ipv4"] == "${aws_eip.nat[count.index].public_ip}/32"
     assert (nat["from_port"], nat["to_port"], nat["security_group_id"]) == (443, 443, "${aws_security_group.lb.id}")
+    (duplicate,) = nat["lifecycle"][0]["precondition"]
+    assert duplicate["condition"] == '${!contains(var.ingress_allowed_cidrs, "${aws_eip.nat[count.index].public_ip}/32")}'
     vpc = resource(d, "aws_vpc_security_group_ingress_rule.lb_https_from_vpc")
     assert vpc["count"] == "${local.lb_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0}"
     assert vpc["cidr_ipv4"] == "${local.vpc_cidr}"

@@ -117,7 +117,7 @@ def test_nodes_spread_over_the_tier_zones_with_at_least_two_nodes(env: str, prod
     zones = variable_default(d, "node_zone_count")
     assert zones == ZONES[tier]
     (local_values,) = d["locals"]
-    assert local_values["zones"] == "${terraform_data.node_zones.output}"
+    assert local_values["zones"] == "${terraform_data.node_zones.input}"
     # Chosen once: the zones up at creation, kept when the region's list changes (a zone DOWN in an
     # incident, a zone added), chosen again only for a new count or region.
     record = resource(d, "terraform_data.node_zones")

@@ -151,7 +151,7 @@ locals {
     global = {
       host          = "https://${var.domain}"
       cloudProvider = "aws"
-      size          = var.wandb_size
+      size          = coalesce(var.wandb_size, var.sized_wandb_size)
 
       licenseSecret = {
         name = local.credentials_secret

@@ -280,14 +280,25 @@ variable "image_registry" {
   }
 }
 
-variable "wandb_size" {
+variable "sized_wandb_size" {
   type        = string
-  description = "Infrastructure output wandb_size: size preset of the W&B chart's components (replicas, resource requests and limits); small for both in prod, the largest whose every pod fits a Standard_E16_v5 node (the tier's large runs a parquet pod of 15 cores, more than the 14.94 cores such a node leaves). Its pods request 8.6 cores and 43.75 GiB, which the infrastructure's minimum of 3 nodes holds. gen-tf app-vars sets the preset the infrastructure sized its nodes for (another node type, --node-family, may fit a larger one). Raise it with the load, and the node type with it (R-DB-6: sizes are a starting point)."
+  description = "Infrastructure output sized_wandb_size: the size preset of the W&B chart's components (replicas, resource requests and limits); small for both in prod, the largest whose every pod fits a Standard_E16_v5 node (the tier's large runs a parquet pod of 15 cores, more than the 14.94 cores such a node leaves). Its pods request 8.6 cores and 43.75 GiB, which the infrastructure's minimum of 3 nodes holds. gen-tf app-vars sets the preset the infrastructure sized its nodes for (another node type, --node-family, may fit a larger one). To change the preset, set wandb_size rather than this."
   default     = "small"
 
   validation {
-    condition     = contains(["small", "medium", "large", "xlarge"], var.wandb_size)
-    error_message = "wandb_size must be one of small, medium, large, xlarge."
+    condition     = contains(["small", "medium", "large", "xlarge"], var.sized_wandb_size)
+    error_message = "sized_wandb_size must be one of small, medium, large, xlarge."
+  }
+}
+
+variable "wandb_size" {
+  type        = string
+  description = "Size preset of the W&B chart's components (global.size): small, medium, large or xlarge. null (the default) takes sized_wandb_size, the preset the infrastructure's nodes were sized for. Set it here (terraform.tfvars) to raise the preset with the load, and the node type with it (R-DB-6: sizes are a starting point); gen-tf app-vars never writes it."
+  default     = null
+
+  validation {
+    condition     = contains(["small", "medium", "large", "xlarge"], coalesce(var.wandb_size, "small"))
+    error_message = "wandb_size must be null or one of small, medium, large, xlarge."
   }
 }
 

@@ -146,7 +146,7 @@ locals {
     global = {
       host          = "https://${var.domain}"
       cloudProvider = "gcp"
-      size          = var.wandb_size
+      size          = coalesce(var.wandb_size, var.sized_wandb_size)
 
       licenseSecret = {
         name = local.credentials_secret

@@ -2000,6 +2000,14 @@ resource "aws_vpc_security_group_ingress_rule" "lb_https_from_nat" {
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = "${aws_eip.nat[count.index].public_ip}/32"
+
+  lifecycle {
+    # AWS refuses a second rule for the same source (InvalidPermission.Duplicate).
+    precondition {
+      condition     = !contains(var.ingress_allowed_cidrs, "${aws_eip.nat[count.index].public_ip}/32")
+      error_message = "ingress_allowed_cidrs lists this module's NAT address ${aws_eip.nat[count.index].public_ip}/32, which the module already admits (W&B's own calls): remove it from the list."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_https_from_vpc" {
@@ -2585,7 +2593,7 @@ output "image_registry" {
   value       = var.image_registry
 }
 
-output "wandb_size" {
-  description = "The W&B chart size preset whose pods this module's r6i.xlarge nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+output "sized_wandb_size" {
+  description = "The W&B chart size preset whose pods this module's r6i.xlarge nodes were sized for (gen-tf sizes; issue 13); the application layer's sized_wandb_size (its wandb_size, when set, overrides it)."
   value       = "small"
 }

@@ -2425,8 +2425,8 @@ output "image_registry" {
   value       = var.image_registry
 }
 
-output "wandb_size" {
-  description = "The W&B chart size preset whose pods this module's Standard_E8_v5 nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+output "sized_wandb_size" {
+  description = "The W&B chart size preset whose pods this module's Standard_E8_v5 nodes were sized for (gen-tf sizes; issue 13); the application layer's sized_wandb_size (its wandb_size, when set, overrides it)."
   value       = "small"
 }
 

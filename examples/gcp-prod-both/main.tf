@@ -596,7 +596,10 @@ locals {
   name = var.name
 
   # R-LAYER-1: the nodes' zones, chosen once (terraform_data.node_zones below).
-  zones = terraform_data.node_zones.output
+  # Its input, not its output: with ignore_changes it holds the recorded zones,
+  # and unlike output it is known at plan when the record is (re)created, so the
+  # plan shows the zones the nodes get.
+  zones = terraform_data.node_zones.input
 
   # One label model, placed on every resource that takes labels.
   labels = merge(var.labels, {
@@ -1825,7 +1828,7 @@ output "image_registry" {
   value       = var.image_registry
 }
 
-output "wandb_size" {
-  description = "The W&B chart size preset whose pods this module's n2-highmem-16 nodes were sized for (gen-tf sizes; issue 13); the application layer's wandb_size."
+output "sized_wandb_size" {
+  description = "The W&B chart size preset whose pods this module's n2-highmem-16 nodes were sized for (gen-tf sizes; issue 13); the application layer's sized_wandb_size (its wandb_size, when set, overrides it)."
   value       = "large"
 }
