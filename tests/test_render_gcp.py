@@ -187,7 +187,10 @@ def test_cloud_nat_gives_private_nodes_egress(env: str, products: str) -> None:
     nat = resource(d, "google_compute_router_nat.this")
     assert nat["router"] == "${google_compute_router.this[0].name}"
     assert nat["source_subnetwork_ip_ranges_to_nat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
-    assert nat["nat_ip_allocate_option"] == "AUTO_ONLY"
+    # Google's own addresses while the allowed list is open; two static ones when it is narrowed.
+    assert nat["nat_ip_allocate_option"] == '${length(google_compute_address.nat) > 0 ? "MANUAL_ONLY" : "AUTO_ONLY"}'
+    assert nat["nat_ips"] == "${google_compute_address.nat[*].self_link}"
+    assert resource(d, "google_compute_address.nat")["count"] == "${local.cloud_nat && local.ingress_narrowed ? 2 : 0}"
     router = resource(d, "google_compute_router.this")
     assert router["network"] == "${google_compute_network.this[0].id}"
     # Created by default: a new network, not air-gapped.
@@ -722,6 +725,14 @@ def test_allowed_cidrs_feed_cloud_armor() -> None:
     rules = {r["priority"]: r for r in resource(d, "google_compute_security_policy.ingress")["rule"]}
     allowed = one_block(one_block(rules[1000], "match"), "config")["src_ip_ranges"]
     assert allowed == '${[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
+    # W&B calls its own public URL: narrowed, its Cloud NAT addresses are admitted by a second rule.
+    assert local_value(d, "ingress_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
+    own = rules[1001]
+    assert own["action"] == "allow"
+    assert one_block(one_block(own, "match"), "config")["src_ip_ranges"] == (
+        '${length(google_compute_address.nat) > 0 ? [for address in google_compute_address.nat[*].address : "${address}/32"] : '
+        '[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
+    )
 
 
 @combos

@@ -505,7 +505,7 @@ variable "alarm_webhook_url" {
 
 variable "ingress_allowed_cidrs" {
   type        = list(string)
-  description = "CIDRs the Cloud Armor policy lets reach W&B through the load balancer (--allowed-cidr; R-NET-3: every training system must reach it); 1 to 10 ranges. W&B calls its own public URL (the chart's GORILLA_WEAVE_TRACE_SERVER_URL) from Cloud NAT's automatically allocated addresses, which a narrowed list does not name (docs/app-layer.md)."
+  description = "CIDRs the Cloud Armor policy lets reach W&B through the load balancer (--allowed-cidr; R-NET-3: every training system must reach it); 1 to 10 ranges. Narrowed (no 0.0.0.0/0), Cloud NAT egresses from two static addresses the policy also admits, because W&B calls its own public URL (docs/app-layer.md); with an existing network, list that network's egress here."
   default     = ["0.0.0.0/0"]
 
   validation {
@@ -625,6 +625,9 @@ locals {
   # R-NET-1 / R-NET-2: Cloud NAT only on a network this module creates, and
   # never when air-gapped.
   cloud_nat = !local.byo_network && !var.air_gapped
+  # Narrowed: the Cloud Armor policy does not admit every address; W&B's own
+  # egress then needs addresses it can name (network.tf, dns.tf).
+  ingress_narrowed = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
 
   # The allocated range Cloud SQL takes its private IP from (private services
   # access): the one created in network.tf, or an existing network's own.
@@ -790,13 +793,31 @@ resource "google_compute_router" "this" {
   network = google_compute_network.this[0].id
 }
 
+# W&B calls its own public URL (the chart points the API's
+# GORILLA_WEAVE_TRACE_SERVER_URL and Weave's trace server at global.host +
+# /traces: charts/operator-wandb templates/api.yaml, templates/weave-trace.yaml).
+# With a narrowed ingress_allowed_cidrs those calls must pass Cloud Armor, which
+# can only name static addresses: Cloud NAT then uses these two (each serves
+# about a thousand nodes at 64 ports per VM) instead of allocating its own.
+resource "google_compute_address" "nat" {
+  count = local.cloud_nat && local.ingress_narrowed ? 2 : 0
+
+  name         = "${local.name}-nat-${count.index}"
+  region       = var.region
+  address_type = "EXTERNAL"
+  labels       = local.labels
+
+  depends_on = [google_project_service.this]
+}
+
 resource "google_compute_router_nat" "this" {
   count = local.cloud_nat ? 1 : 0
 
   name                               = "${local.name}-nat"
   router                             = google_compute_router.this[0].name
   region                             = var.region
-  nat_ip_allocate_option             = "AUTO_ONLY"
+  nat_ip_allocate_option             = length(google_compute_address.nat) > 0 ? "MANUAL_ONLY" : "AUTO_ONLY"
+  nat_ips                            = google_compute_address.nat[*].self_link
   source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_IP_RANGES"
 
   log_config {
@@ -1540,6 +1561,23 @@ resource "google_compute_security_policy" "ingress" {
       config {
         # Cloud Armor writes "any address" as *.
         src_ip_ranges = [for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]
+      }
+    }
+  }
+
+  # W&B itself, from its Cloud NAT addresses, when the allowed networks are
+  # narrowed (network.tf, google_compute_address.nat). Without those addresses
+  # the rule repeats the one above (a rule needs at least one range).
+  rule {
+    action      = "allow"
+    priority    = 1001
+    description = "W&B's own egress (Cloud NAT)"
+
+    match {
+      versioned_expr = "SRC_IPS_V1"
+
+      config {
+        src_ip_ranges = length(google_compute_address.nat) > 0 ? [for address in google_compute_address.nat[*].address : "${address}/32"] : [for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]
       }
     }
   }
