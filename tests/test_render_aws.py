@@ -321,13 +321,13 @@ def test_narrowed_allowed_cidrs_let_wandb_reach_itself(extra: tuple[str, ...]) -
     (internal, air-gapped), and nothing is added while the list is open."""
     d = doc("prod", "both", "--allowed-cidr", "203.0.113.0/24", *extra)
     assert variable_default(d, "ingress_allowed_cidrs") == ["203.0.113.0/24"]
-    assert local_value(d, "lb_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
+    assert local_value(d, "ingress_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
     nat = resource(d, "aws_vpc_security_group_ingress_rule.lb_https_from_nat")
-    assert nat["count"] == "${local.lb_narrowed ? local.nat_count : 0}"
+    assert nat["count"] == "${local.ingress_narrowed ? local.nat_count : 0}"
     assert nat["cidr_ipv4"] == "${aws_eip.nat[count.index].public_ip}/32"
     assert (nat["from_port"], nat["to_port"], nat["security_group_id"]) == (443, 443, "${aws_security_group.lb.id}")
     (duplicate,) = nat["lifecycle"][0]["precondition"]
     assert duplicate["condition"] == '${!contains(var.ingress_allowed_cidrs, "${aws_eip.nat[count.index].public_ip}/32")}'
     vpc = resource(d, "aws_vpc_security_group_ingress_rule.lb_https_from_vpc")
-    assert vpc["count"] == "${local.lb_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0}"
+    assert vpc["count"] == "${local.ingress_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0}"
     assert vpc["cidr_ipv4"] == "${local.vpc_cidr}"

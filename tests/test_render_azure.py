@@ -365,15 +365,15 @@ def test_allowed_cidrs_are_the_gateway_subnet_rules() -> None:
     # Without a DNS zone, cert-manager's HTTP-01 challenge comes from Let's Encrypt addresses
     # no list can name: narrowed port 80 is refused unless DNS-01 (or air-gapped) applies.
     (check,) = one(web, "lifecycle")["precondition"]
-    assert check["condition"] == '${var.dns_zone_name != "" || var.air_gapped || contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
+    assert check["condition"] == '${var.dns_zone_name != "" || var.air_gapped || !local.ingress_narrowed}'
+    assert local_value(d, "ingress_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
     assert "HTTP-01" in check["error_message"] and "dns_zone_name" in check["error_message"]
     # R-NET-3: 80 and 443 from the allowed CIDRs only.
     assert (web["direction"], web["access"], web["protocol"]) == ("Inbound", "Allow", "Tcp")
     assert web["source_address_prefixes"] == "${local.ingress_sources}"
     # Narrowed, the list gains W&B's own NAT egress (it calls its public URL); open, it stays as given.
     assert local_value(d, "ingress_sources") == (
-        '${contains(var.ingress_allowed_cidrs, "0.0.0.0/0") ? var.ingress_allowed_cidrs : '
-        "distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs))}"
+        "${local.ingress_narrowed ? distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs)) : var.ingress_allowed_cidrs}"
     )
     assert sorted(web["destination_port_ranges"]) == ["443", "80"]
     # What Application Gateway v2 needs regardless.

@@ -438,7 +438,8 @@ def test_cloud_armor_policy(env: str, products: str) -> None:
     assert rules[100]["action"] == "deny(403)"
     assert one_block(one_block(rules[100], "match"), "expr")["expression"] == "evaluatePreconfiguredExpr('cve-canary')"
     allowed = one_block(one_block(rules[1000], "match"), "config")["src_ip_ranges"]
-    assert rules[1000]["action"] == "allow" and "var.ingress_allowed_cidrs" in allowed
+    assert rules[1000]["action"] == "allow" and allowed == "${local.armor_allowed_ranges}"
+    assert "var.ingress_allowed_cidrs" in local_value(d, "armor_allowed_ranges")
     assert rules[2147483647]["action"] == "deny(403)"
     assert variable_default(d, "ingress_allowed_cidrs") == ["0.0.0.0/0"]
 
@@ -724,14 +725,15 @@ def test_allowed_cidrs_feed_cloud_armor() -> None:
     assert variable_default(d, "ingress_allowed_cidrs") == ["203.0.113.0/24", "198.51.100.0/24"]
     rules = {r["priority"]: r for r in resource(d, "google_compute_security_policy.ingress")["rule"]}
     allowed = one_block(one_block(rules[1000], "match"), "config")["src_ip_ranges"]
-    assert allowed == '${[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
+    assert allowed == "${local.armor_allowed_ranges}"
+    assert local_value(d, "armor_allowed_ranges") == '${[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
     # W&B calls its own public URL: narrowed, its Cloud NAT addresses are admitted by a second rule.
     assert local_value(d, "ingress_narrowed") == '${!contains(var.ingress_allowed_cidrs, "0.0.0.0/0")}'
     own = rules[1001]
     assert own["action"] == "allow"
     assert one_block(one_block(own, "match"), "config")["src_ip_ranges"] == (
         '${length(google_compute_address.nat) > 0 ? [for address in google_compute_address.nat[*].address : "${address}/32"] : '
-        '[for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]}'
+        "local.armor_allowed_ranges}"
     )
 
 

@@ -531,8 +531,8 @@ locals {
   private_azs        = local.create_network ? local.azs : distinct(data.aws_subnet.existing_private[*].availability_zone)
   # The load balancer: public subnets, or internal in the private ones when air-gapped.
   # Narrowed: not open to every address (W&B's own egress is then added, dns.tf).
-  lb_narrowed   = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
-  lb_subnet_ids = var.air_gapped ? local.private_subnet_ids : (local.create_network ? aws_subnet.public[*].id : var.existing_public_subnet_ids)
+  ingress_narrowed = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
+  lb_subnet_ids    = var.air_gapped ? local.private_subnet_ids : (local.create_network ? aws_subnet.public[*].id : var.existing_public_subnet_ids)
 
   tags = merge(var.tags, {
     "wandb:managed-by"  = "gen-tf"
@@ -1992,7 +1992,7 @@ resource "aws_vpc_security_group_ingress_rule" "lb_https" {
 # addresses to an internet-facing load balancer, from the VPC to an internal one
 # (air-gapped). An existing network's egress is its owner's to list.
 resource "aws_vpc_security_group_ingress_rule" "lb_https_from_nat" {
-  count = local.lb_narrowed ? local.nat_count : 0
+  count = local.ingress_narrowed ? local.nat_count : 0
 
   security_group_id = aws_security_group.lb.id
   description       = "HTTPS from W&B itself (NAT gateway ${count.index})"
@@ -2011,7 +2011,7 @@ resource "aws_vpc_security_group_ingress_rule" "lb_https_from_nat" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_https_from_vpc" {
-  count = local.lb_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0
+  count = local.ingress_narrowed && var.air_gapped && !contains(var.ingress_allowed_cidrs, local.vpc_cidr) ? 1 : 0
 
   security_group_id = aws_security_group.lb.id
   description       = "HTTPS from W&B itself (the VPC)"

@@ -709,7 +709,8 @@ locals {
   # address (the chart sets GORILLA_WEAVE_TRACE_SERVER_URL and Weave's
   # WF_TRACE_SERVER_URL to global.host + /traces: charts/operator-wandb
   # templates/api.yaml, templates/weave-trace.yaml).
-  ingress_sources = contains(var.ingress_allowed_cidrs, "0.0.0.0/0") ? var.ingress_allowed_cidrs : distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs))
+  ingress_narrowed = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
+  ingress_sources  = local.ingress_narrowed ? distinct(concat(var.ingress_allowed_cidrs, local.egress_cidrs)) : var.ingress_allowed_cidrs
 
   # The shorter prefix of service_cidr and vnet_cidr: the cluster's check
   # that the two do not overlap compares both networks at this length.
@@ -807,7 +808,7 @@ resource "azurerm_network_security_rule" "ingress_web" {
     # HTTP-01 challenge on port 80, from addresses Let's Encrypt does not publish
     # (https://letsencrypt.org/docs/faq/): narrowed, the certificate is never issued.
     precondition {
-      condition     = var.dns_zone_name != "" || var.air_gapped || contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
+      condition     = var.dns_zone_name != "" || var.air_gapped || !local.ingress_narrowed
       error_message = "ingress_allowed_cidrs narrows port 80, but without dns_zone_name cert-manager proves the domain over HTTP-01 from Let's Encrypt addresses no list can name: set dns_zone_name (DNS-01), or include 0.0.0.0/0."
     }
   }

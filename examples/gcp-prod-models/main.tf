@@ -628,6 +628,8 @@ locals {
   # Narrowed: the Cloud Armor policy does not admit every address; W&B's own
   # egress then needs addresses it can name (network.tf, dns.tf).
   ingress_narrowed = !contains(var.ingress_allowed_cidrs, "0.0.0.0/0")
+  # The allowed networks as Cloud Armor writes them ("any address" is *).
+  armor_allowed_ranges = [for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]
 
   # The allocated range Cloud SQL takes its private IP from (private services
   # access): the one created in network.tf, or an existing network's own.
@@ -1559,8 +1561,7 @@ resource "google_compute_security_policy" "ingress" {
       versioned_expr = "SRC_IPS_V1"
 
       config {
-        # Cloud Armor writes "any address" as *.
-        src_ip_ranges = [for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]
+        src_ip_ranges = local.armor_allowed_ranges
       }
     }
   }
@@ -1577,7 +1578,7 @@ resource "google_compute_security_policy" "ingress" {
       versioned_expr = "SRC_IPS_V1"
 
       config {
-        src_ip_ranges = length(google_compute_address.nat) > 0 ? [for address in google_compute_address.nat[*].address : "${address}/32"] : [for cidr in var.ingress_allowed_cidrs : cidr == "0.0.0.0/0" ? "*" : cidr]
+        src_ip_ranges = length(google_compute_address.nat) > 0 ? [for address in google_compute_address.nat[*].address : "${address}/32"] : local.armor_allowed_ranges
       }
     }
   }
